@@ -1,0 +1,52 @@
+// What a command needs from the process, injectable so commands can run inside tests.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  now: () => number;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  now: () => Date.now() / 1000,
+};
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type OptionValues<T extends Options> = { [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : string };
+export interface ParsedCommandArgs<T extends Options> {
+  values: OptionValues<T> & { help?: boolean };
+  positionals: string[];
+}
+
+/** node:util parseArgs in strict mode, with its errors turned into usage errors (exit 2). */
+export function parseCommandArgs<T extends Options>(command: string, args: string[], options: T, maxPositionals = 0): ParsedCommandArgs<T> {
+  let parsed: ParsedCommandArgs<T>;
+  try {
+    const config = { args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true } as const;
+    parsed = parseArgs(config) as unknown as ParsedCommandArgs<T>;
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`${command}: unexpected argument #${maxPositionals + 1}`);
+  }
+  return parsed;
+}
+
+/** A non-negative whole number of seconds from an option, or a usage error naming it. */
+export function parseSeconds(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${option} takes a whole number of seconds`);
+  return Number(value);
+}

@@ -1,0 +1,77 @@
+// The `tokenenv` command: dispatches to lazily loaded command modules, so that a fast command
+// (discover, used in `$(tokenenv discover)` and shell hooks) loads only what it needs.
+import { readFileSync } from 'node:fs';
+import { ExitCode, TokenenvError } from '../errors.js';
+import { processIo, type CliIo, type Command } from './io.js';
+
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  discover: () => import('./discover.js'),
+  inspect: () => import('./inspect.js'),
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function overview(): Promise<string> {
+  const lines = ['Usage: tokenenv COMMAND [OPTIONS]', '', 'WLCG bearer tokens: find them, check them, keep them fresh.', '', 'Commands:'];
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(10)} ${(await load()).command.summary}`);
+  }
+  lines.push(`  ${'help'.padEnd(10)} show a command's options: tokenenv help COMMAND`, '',
+    'Exit codes: 0 ok, 1 failure, 2 usage, 3 no token found, 4 invalid token or unsafe file,',
+    '            5 token expired or below --min-lifetime', '',
+    'Options: -h, --help; -V, --version');
+  return lines.join('\n') + '\n';
+}
+
+async function helpFor(name: string | undefined, io: CliIo): Promise<number> {
+  if (name === undefined) {
+    io.stdout(await overview());
+    return ExitCode.ok;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.stderr(`tokenenv: unknown command '${name}'; see tokenenv --help\n`);
+    return ExitCode.usage;
+  }
+  const { command } = await load();
+  io.stdout(`Usage: ${command.usage}\n`);
+  return ExitCode.ok;
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined || first === '--help' || first === '-h') return await helpFor(undefined, io);
+    if (first === 'help') return await helpFor(rest[0], io);
+    if (first === '--version' || first === '-V') {
+      io.stdout(`tokenenv ${version()}\n`);
+      return ExitCode.ok;
+    }
+    const load = COMMANDS[first];
+    if (!load) {
+      io.stderr(`tokenenv: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'; see tokenenv --help\n`);
+      return ExitCode.usage;
+    }
+    const { command } = await load();
+    const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (own.includes('--help') || own.includes('-h')) {
+      io.stdout(`Usage: ${command.usage}\n`);
+      return ExitCode.ok;
+    }
+    return await command.run(rest, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+export function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof TokenenvError) {
+    io.stderr(`tokenenv: ${error.message}\n`);
+    return error.exitCode;
+  }
+  io.stderr(`tokenenv: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+  return ExitCode.failure;
+}
