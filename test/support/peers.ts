@@ -21,8 +21,8 @@ export function requirePeer(ctx: Mocha.Context, ok: boolean, reason: string): vo
   if (ok) return;
   if (peersRequired()) throw new Error(`required peer missing (TOKENENV_REQUIRE_PEERS=1): ${reason}`);
   // In a hook the reason belongs to the whole suite; the reporter looks up the parents.
-  const runnable = ctx.test as (Mocha.Runnable & { skipReason?: string }) | undefined;
-  const holder: { skipReason?: string } | undefined = runnable?.type === 'hook' ? runnable.parent : runnable;
+  const runnable = ctx.test as (Mocha.Runnable & { type?: string }) | undefined;
+  const holder = (runnable?.type === 'hook' ? runnable.parent : runnable) as { skipReason?: string } | undefined;
   if (holder) holder.skipReason = reason;
   ctx.skip();
 }

@@ -1,0 +1,88 @@
+// Runs the real `tokenenv` command as a child process. `privateTmp` bind-mounts a sandbox
+// directory over /tmp in a private mount namespace, so discovery's last step reads it instead of
+// the machine's /tmp; `uid` runs the command as another user (root only).
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const tokenenvBin = join(repoRoot, 'bin', 'tokenenv.js');
+
+export interface CliRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  privateTmp?: string;
+  uid?: number;
+  input?: string;
+  cwd?: string;
+}
+
+let namespaceSupport: boolean | undefined;
+
+/** Whether this machine lets us give a command a private /tmp (root, or user namespaces). */
+export function privateTmpAvailable(): boolean {
+  if (namespaceSupport === undefined) {
+    const probe = spawnSync(wrapCommand(['true'], { privateTmp: '/tmp' })[0]!, wrapCommand(['true'], { privateTmp: '/tmp' }).slice(1), { stdio: 'ignore' });
+    namespaceSupport = probe.status === 0;
+  }
+  return namespaceSupport;
+}
+
+function unshareArgs(): string[] {
+  return process.geteuid?.() === 0 ? ['--mount', '--propagation', 'private'] : ['--user', '--map-root-user', '--mount'];
+}
+
+// Inside a new mount namespace: keep the real /tmp reachable under a tmpfs on /mnt, mount the
+// fake directory over /tmp, then mount back the paths under the real /tmp that the command needs
+// (the sandbox, the checkout when it lives in /tmp, as in a CI clone).
+const PRIVATE_TMP_SCRIPT = `set -e
+fake=$1 keep=$2
+shift 2
+mount -t tmpfs -o size=1m,mode=0755 tokenenv-test /mnt
+mkdir /mnt/tmp
+mount --bind /tmp /mnt/tmp
+mount --bind "$fake" /tmp
+IFS=:
+for path in $keep; do
+  rel=\${path#/tmp/}
+  mkdir -p "/tmp/$rel"
+  mount --bind "/mnt/tmp/$rel" "/tmp/$rel"
+done
+unset IFS
+exec "$@"`;
+
+/**
+ * Wraps argv so it runs with `privateTmp` mounted over /tmp and, optionally, as `uid`.
+ * `keep`: paths under the real /tmp that must stay visible (the fake dir's parent and the
+ * checkout are added).
+ */
+export function wrapCommand(argv: string[], options: { privateTmp?: string; uid?: number; keep?: string[] }): string[] {
+  let command = argv;
+  if (options.uid !== undefined) {
+    command = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...command];
+  }
+  if (options.privateTmp !== undefined) {
+    const keep = [dirname(options.privateTmp), repoRoot, ...(options.keep ?? [])].filter((p) => p.startsWith('/tmp/'));
+    command = ['unshare', ...unshareArgs(), 'sh', '-c', PRIVATE_TMP_SCRIPT, 'sh', options.privateTmp, keep.join(':'), ...command];
+  }
+  return command;
+}
+
+export function runTokenenv(args: string[], options: CliOptions = {}): CliRun {
+  const [file, ...rest] = wrapCommand([process.execPath, tokenenvBin, ...args], options);
+  const env = { PATH: process.env.PATH, ...options.env };
+  const result = spawnSync(file!, rest, {
+    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    input: options.input ?? '',
+    cwd: options.cwd ?? repoRoot,
+    timeout: 20_000,
+    encoding: 'utf8',
+  });
+  if (result.error) throw result.error;
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
