@@ -1,7 +1,7 @@
 // Durations for people: "45 s", "14 min", "3 h 5 min", "2 d 4 h".
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  if (s < 90) return `${s} s`;
+  if (s < 120) return `${s} s`;
   const minutes = Math.round(s / 60);
   if (minutes < 90) return `${minutes} min`;
   const hours = Math.floor(s / 3600);

@@ -121,6 +121,15 @@ export function readTokenFileSync(request: TokenFileRequest): TokenFileOutcome {
     }
   }
   try {
+    return readOpenedSync(fd, request);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a token from an already open descriptor (e.g. 0 for standard input), bounded and checked. */
+export function readOpenedSync(fd: number, request: TokenFileRequest): TokenFileOutcome {
+  try {
     const stat = fstatSync(fd);
     const { error, warnings } = checkOpened(request, stat);
     if (error) return { kind: 'error', error };
@@ -136,8 +145,6 @@ export function readTokenFileSync(request: TokenFileRequest): TokenFileOutcome {
     return finish(request, buffer, length, warnings);
   } catch (error) {
     return readFailure(request, error);
-  } finally {
-    closeSync(fd);
   }
 }
 

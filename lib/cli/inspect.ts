@@ -2,7 +2,7 @@ import { decodeClaims, secondsLeft, WLCG_ANY_AUDIENCE, type JwtClaims } from '..
 import { discoverTokenSync } from '../discovery.js';
 import { formatDuration, formatRelative } from '../duration.js';
 import { ExitCode, NoTokenFileError } from '../errors.js';
-import { readTokenFileSync } from '../token-file.js';
+import { readOpenedSync, readTokenFileSync } from '../token-file.js';
 import { extractToken } from '../token-syntax.js';
 import { parseCommandArgs, type CliIo, type Command } from './io.js';
 import { claimsSummary } from './summary.js';
@@ -18,9 +18,10 @@ interface LoadedToken {
 }
 
 function readGivenToken(arg: string): LoadedToken {
-  const path = arg === '-' ? '/dev/stdin' : arg;
   const where = arg === '-' ? 'standard input' : arg;
-  const outcome = readTokenFileSync({ path, implicit: false, euid: process.geteuid?.() ?? -1 });
+  const request = { path: where, implicit: false, euid: process.geteuid?.() ?? -1 };
+  // Standard input is read from fd 0: /dev/stdin cannot be opened when it is a socket.
+  const outcome = arg === '-' ? readOpenedSync(0, request) : readTokenFileSync(request);
   if (outcome.kind === 'missing') throw new NoTokenFileError(`${where}: ${outcome.reason}`);
   if (outcome.kind === 'error') throw outcome.error;
   const token = extractToken(outcome.bytes, where);

@@ -1,0 +1,176 @@
+// The `tokenenv` command as scripts use it: output, exit codes, one error line, no token leaks.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { privateTmpAvailable, repoRoot, runTokenenv, type CliOptions } from '../support/cli.js';
+import { assertNoSecret, fakeJwt, fakeToken, Sandbox } from '../support/sandbox.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function jwt(lifetime: number, extra: Record<string, unknown> = {}): string {
+  return fakeJwt({
+    iss: 'https://issuer.example', sub: 'alice', aud: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'storage.read:/ compute.create',
+    'wlcg.ver': '1.0', 'wlcg.groups': ['/wlcg', '/wlcg/xfers'], iat: now() - 60, nbf: now() - 60, exp: now() + lifetime, jti: 'id-1', ...extra,
+  });
+}
+
+describe('tokenenv command', () => {
+  let box: Sandbox;
+  beforeEach(() => { box = new Sandbox(); });
+  afterEach(() => box.remove());
+
+  /** Runs with a private /tmp when possible, so the machine's own token never interferes. */
+  function tokenenv(args: string[], options: CliOptions = {}) {
+    return runTokenenv(args, privateTmpAvailable() ? { ...options, privateTmp: box.tmp } : options);
+  }
+
+  describe('help, version and usage errors', () => {
+    it('--help lists the commands and the exit codes', () => {
+      const run = tokenenv(['--help']);
+      assert.equal(run.status, 0);
+      assert.match(run.stdout, /discover .*\n.*inspect/s);
+      assert.match(run.stdout, /3 no token found/);
+    });
+
+    it('help COMMAND and COMMAND --help print its usage', () => {
+      for (const args of [['help', 'discover'], ['discover', '--help']]) {
+        const run = tokenenv(args);
+        assert.equal(run.status, 0);
+        assert.match(run.stdout, /^Usage: tokenenv discover \[--purpose P\]/);
+      }
+    });
+
+    it('--version prints the package version', () => {
+      const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+      assert.equal(tokenenv(['--version']).stdout, `tokenenv ${version}\n`);
+    });
+
+    it('unknown commands and options exit 2 with one line on stderr', () => {
+      for (const args of [['frobnicate'], ['--frob'], ['discover', '--frob'], ['discover', 'extra'], ['inspect', 'a', 'b'], ['discover', '--min-lifetime', 'ten'], ['help', 'nope']]) {
+        const run = tokenenv(args);
+        assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+        assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+        assert.match(run.stderr, /^tokenenv: /);
+      }
+    });
+  });
+
+  describe('discover', () => {
+    it('--path prints the file the token came from', () => {
+      const file = box.write('t', fakeToken());
+      const run = tokenenv(['discover', '--path'], { env: { BEARER_TOKEN_FILE: file } });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, `${file}\n`);
+    });
+
+    it('--path exits 3 when the token comes from BEARER_TOKEN', () => {
+      const token = fakeToken();
+      const run = tokenenv(['discover', '--path'], { env: { BEARER_TOKEN: token } });
+      assert.equal(run.status, 3);
+      assert.match(run.stderr, /comes from BEARER_TOKEN: there is no token file/);
+      assertNoSecret(run.stdout + run.stderr, token);
+    });
+
+    it('--json gives source, path and claims, never the token', () => {
+      const token = jwt(1200);
+      const file = box.write('t', token);
+      const run = tokenenv(['discover', '--json'], { env: { BEARER_TOKEN_FILE: file } });
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(run.stdout);
+      assert.equal(report.step, 2);
+      assert.equal(report.source, 'BEARER_TOKEN_FILE');
+      assert.equal(report.path, file);
+      assert.deepEqual(report.claims.scopes, ['storage.read:/', 'compute.create']);
+      assert.ok(report.claims.secondsLeft > 1100 && report.claims.secondsLeft <= 1200);
+      assertNoSecret(run.stdout, token);
+    });
+
+    it('an expired token exits 5', () => {
+      const token = jwt(-30);
+      const run = tokenenv(['discover'], { env: { BEARER_TOKEN: token } });
+      assert.equal(run.status, 5);
+      assert.match(run.stderr, /BEARER_TOKEN: expired 3\d s ago/);
+      assert.equal(run.stdout, '');
+      assertNoSecret(run.stderr, token);
+    });
+
+    it('--min-lifetime: exit 5 below it, 0 above it', () => {
+      const env = { BEARER_TOKEN: jwt(300) };
+      const short = tokenenv(['discover', '--min-lifetime', '600'], { env });
+      assert.equal(short.status, 5);
+      assert.match(short.stderr, /less than the required 600 s/);
+      assert.equal(tokenenv(['discover', '--min-lifetime', '200'], { env }).status, 0);
+    });
+
+    it('an opaque token passes --min-lifetime: its expiry is unknown', () => {
+      const token = fakeToken();
+      const run = tokenenv(['discover', '--min-lifetime', '600', '--json'], { env: { BEARER_TOKEN: token } });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(JSON.parse(run.stdout).claims.format, 'opaque');
+    });
+
+    it('warnings go to stderr, the token alone to stdout', () => {
+      const token = fakeToken();
+      box.write(join(box.tmp, `bt_u${process.geteuid!()}`), token, 0o640);
+      const run = tokenenv(['discover'], { env: {} });
+      if (!privateTmpAvailable()) return;
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, `${token}\n`);
+      assert.match(run.stderr, /^tokenenv: warning: .*mode 0640/);
+    });
+  });
+
+  describe('inspect', () => {
+    it('shows issuer, audience, scopes, groups and expiry for a person, never the token', () => {
+      const token = jwt(14 * 60 + 20);
+      const run = tokenenv(['inspect'], { env: { BEARER_TOKEN: token } });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /^Token +BEARER_TOKEN \(discovery step 1\)$/m);
+      assert.match(run.stdout, /^Format +JWT, WLCG profile 1\.0$/m);
+      assert.match(run.stdout, /^Issuer +https:\/\/issuer\.example$/m);
+      assert.match(run.stdout, /^Audience +https:\/\/wlcg\.cern\.ch\/jwt\/v1\/any \(any\)$/m);
+      assert.match(run.stdout, /^Scopes +storage\.read:\/ compute\.create$/m);
+      assert.match(run.stdout, /^Groups +\/wlcg \/wlcg\/xfers$/m);
+      assert.match(run.stdout, /^Expires +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 14 min\)$/m);
+      assertNoSecret(run.stdout + run.stderr, token);
+    });
+
+    it('reads a FILE or standard input', () => {
+      const token = jwt(600, { sub: 'bob' });
+      const file = box.write('t', `${token}\n`);
+      assert.match(tokenenv(['inspect', file]).stdout, /^Subject +bob$/m);
+      assert.match(tokenenv(['inspect', '-'], { input: `${token}\n` }).stdout, /^Token +standard input$/m);
+    });
+
+    it('an expired token is shown and exits 5', () => {
+      const run = tokenenv(['inspect', '-'], { input: jwt(-3 * 3600) });
+      assert.equal(run.status, 5);
+      assert.match(run.stdout, /^Expires +.*\(EXPIRED 3 h ago\)$/m);
+    });
+
+    it('--json gives the claims and payload, never the signature', () => {
+      const token = jwt(600);
+      const run = tokenenv(['inspect', '--json', '-'], { input: token });
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(run.stdout);
+      assert.equal(report.issuer, 'https://issuer.example');
+      assert.equal(report.payload.jti, 'id-1');
+      assert.ok(!run.stdout.includes(token.split('.')[2]!), 'signature printed');
+    });
+
+    it('an opaque token is valid, with unknown claims', () => {
+      const token = fakeToken();
+      const run = tokenenv(['inspect', '-'], { input: token });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /opaque: not a JWT.*claims and expiry are unknown/);
+      assertNoSecret(run.stdout, token);
+    });
+
+    it('a missing file exits 3, an invalid token 4', () => {
+      assert.equal(tokenenv(['inspect', box.path('nope')]).status, 3);
+      const bad = tokenenv(['inspect', '-'], { input: '{"access_token": "x"}' });
+      assert.equal(bad.status, 4);
+      assert.match(bad.stderr, /standard input: not a valid bearer token: JSON object/);
+    });
+  });
+});
