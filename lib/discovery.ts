@@ -1,7 +1,7 @@
 // WLCG Bearer Token Discovery (DESIGN.md §1). The four steps are planned once, then run by a
 // generator that asks for file reads; a sync and an async driver answer those reads, so both
 // APIs share one implementation of every rule.
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { envValue, resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from './environment.js';
 import { NoTokenFoundError, TokenenvError, TokenTooLargeError, UsageError } from './errors.js';
 import { readTokenFile, readTokenFileSync, type TokenFileOutcome, type TokenFileRequest } from './token-file.js';
@@ -45,12 +45,6 @@ export interface DiscoveryExplanation {
   steps: DiscoveryStep[];
 }
 
-interface PlannedStep extends DiscoveryStep {
-  /** Step 1's value; kept off the public record. */
-  value?: string;
-  file?: TokenFileRequest;
-}
-
 const PURPOSE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** `bt_u<euid>` or `bt_u<euid>-<purpose>`, the spec's file name. */
@@ -62,69 +56,99 @@ export function tokenFileName(euid: number, purpose?: string): string {
   return `bt_u${euid}-${purpose}`;
 }
 
+const NO_WARNINGS: string[] = [];
+
+// One step's plan and, once run, its outcome. Step 1's value and the read request are private,
+// so a record can be logged or serialised as it is. Kept lean: discovery runs in shell hooks.
+class StepRecord implements DiscoveryStep {
+  outcome: DiscoveryStep['outcome'] = 'not consulted';
+  reason = '';
+  warnings = NO_WARNINGS;
+  readonly path?: string;
+  readonly #value: string | undefined;
+  readonly #file: TokenFileRequest | undefined;
+
+  constructor(readonly step: DiscoveryStep['step'], readonly source: DiscoverySource, skipped: string | undefined,
+    value?: string, file?: TokenFileRequest) {
+    if (skipped !== undefined) this.skip(skipped);
+    if (file) this.path = file.path;
+    this.#value = value;
+    this.#file = file;
+  }
+
+  get value(): string | undefined { return this.#value; }
+  get file(): TokenFileRequest | undefined { return this.#file; }
+
+  skip(reason: string): void {
+    this.outcome = 'skipped';
+    this.reason = reason;
+  }
+}
+
 function unsetReason(env: TokenEnvironment['env'], name: string): string {
   return env[name] === '' ? `${name} is set to the empty string, which counts as unset` : `${name} is not set`;
 }
 
-function planSteps(environment: TokenEnvironment, purpose?: string): PlannedStep[] {
+function planSteps(environment: TokenEnvironment, purpose?: string): StepRecord[] {
   const { env, euid, tmpDir } = environment;
   const name = tokenFileName(euid, purpose);
-  const base = { outcome: 'not consulted' as const, reason: 'an earlier step decided', warnings: [] };
   const token = envValue(env, 'BEARER_TOKEN');
   const tokenFile = envValue(env, 'BEARER_TOKEN_FILE');
   const runtimeDir = envValue(env, 'XDG_RUNTIME_DIR');
-  const steps: PlannedStep[] = [
-    token === undefined
-      ? { ...base, step: 1, source: 'BEARER_TOKEN', outcome: 'skipped', reason: unsetReason(env, 'BEARER_TOKEN') }
-      : { ...base, step: 1, source: 'BEARER_TOKEN', value: token },
-    tokenFile === undefined
-      ? { ...base, step: 2, source: 'BEARER_TOKEN_FILE', outcome: 'skipped', reason: unsetReason(env, 'BEARER_TOKEN_FILE') }
-      : { ...base, step: 2, source: 'BEARER_TOKEN_FILE', path: tokenFile, file: { path: tokenFile, implicit: false, euid } },
+  const implicit = (path: string): TokenFileRequest => ({ path, implicit: true, euid });
+  return [
+    new StepRecord(1, 'BEARER_TOKEN', token === undefined ? unsetReason(env, 'BEARER_TOKEN') : undefined, token),
+    new StepRecord(2, 'BEARER_TOKEN_FILE', tokenFile === undefined ? unsetReason(env, 'BEARER_TOKEN_FILE') : undefined,
+      undefined, tokenFile === undefined ? undefined : { path: tokenFile, implicit: false, euid }),
+    runtimeDir === undefined
+      ? new StepRecord(3, 'XDG_RUNTIME_DIR', unsetReason(env, 'XDG_RUNTIME_DIR'))
+      : !isAbsolute(runtimeDir)
+        // The XDG Base Directory spec: relative paths in these variables are invalid and ignored.
+        ? new StepRecord(3, 'XDG_RUNTIME_DIR', 'XDG_RUNTIME_DIR is not an absolute path, ignored')
+        : new StepRecord(3, 'XDG_RUNTIME_DIR', undefined, undefined, implicit(inDirectory(runtimeDir, name))),
+    new StepRecord(4, '/tmp', undefined, undefined, implicit(inDirectory(tmpDir, name))),
   ];
-  if (runtimeDir === undefined) {
-    steps.push({ ...base, step: 3, source: 'XDG_RUNTIME_DIR', outcome: 'skipped', reason: unsetReason(env, 'XDG_RUNTIME_DIR') });
-  } else if (!isAbsolute(runtimeDir)) {
-    // The XDG Base Directory spec: relative paths in these variables are invalid and ignored.
-    steps.push({ ...base, step: 3, source: 'XDG_RUNTIME_DIR', outcome: 'skipped', reason: 'XDG_RUNTIME_DIR is not an absolute path, ignored' });
-  } else {
-    const path = join(runtimeDir, name);
-    steps.push({ ...base, step: 3, source: 'XDG_RUNTIME_DIR', path, file: { path, implicit: true, euid } });
-  }
-  const tmpPath = join(tmpDir, name);
-  steps.push({ ...base, step: 4, source: '/tmp', path: tmpPath, file: { path: tmpPath, implicit: true, euid } });
-  return steps;
 }
 
-function publicStep({ value: _value, file: _file, ...step }: PlannedStep): DiscoveryStep {
-  if (step.outcome === 'not consulted' && step.path) return { ...step, reason: `${step.path}: not consulted, an earlier step decided` };
-  return step;
+function inDirectory(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+/** Marks the steps after `index` as not consulted, naming what they would have read. */
+function closeSteps(steps: StepRecord[], index: number): void {
+  for (let i = index + 1; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.outcome === 'not consulted') step.reason = `${step.path ?? step.source}: not consulted, an earlier step decided`;
+  }
 }
 
 type Found = { token: string; index: number };
 
 /** Runs the steps; yields each file to read and receives what reading it gave. */
-function* discoverySequence(steps: PlannedStep[]): Generator<TokenFileRequest, Found, TokenFileOutcome> {
+function* discoverySequence(steps: StepRecord[]): Generator<TokenFileRequest, Found, TokenFileOutcome> {
   const fail = (index: number, error: TokenenvError): never => {
     steps[index]!.outcome = 'failed';
     steps[index]!.reason = error.message;
-    error.steps = steps.map(publicStep);
+    closeSteps(steps, index);
+    error.steps = steps;
     throw error;
   };
-  for (const [index, step] of steps.entries()) {
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index]!;
     if (step.outcome === 'skipped') continue;
     let bytes: Uint8Array;
     let where: string;
-    if (step.file) {
-      const outcome = yield step.file;
+    const file = step.file;
+    if (file) {
+      const outcome = yield file;
       if (outcome.kind === 'missing') {
-        step.outcome = 'skipped';
-        step.reason = `${step.file.path}: ${outcome.reason}`;
+        step.skip(`${file.path}: ${outcome.reason}`);
         continue;
       }
       if (outcome.kind === 'error') return fail(index, outcome.error);
       bytes = outcome.bytes;
       step.warnings = outcome.warnings;
-      where = step.file.path;
+      where = file.path;
     } else {
       bytes = Buffer.from(step.value!, 'utf8');
       where = step.source;
@@ -137,27 +161,37 @@ function* discoverySequence(steps: PlannedStep[]): Generator<TokenFileRequest, F
       return fail(index, error as TokenenvError);
     }
     if (token === undefined) {
-      step.outcome = 'skipped';
-      step.reason = bytes.length === 0 ? `${where} is empty` : `${where} holds only whitespace`;
+      step.skip(bytes.length === 0 ? `${where} is empty` : `${where} holds only whitespace`);
       continue;
     }
     step.outcome = 'used';
     step.reason = `${where} holds a valid token (${token.length} bytes)`;
+    closeSteps(steps, index);
     return { token, index };
   }
-  throw new NoTokenFoundError(steps.map(publicStep));
+  throw new NoTokenFoundError(steps);
 }
 
-function foundToken(steps: PlannedStep[], { token, index }: Found): DiscoveredToken {
-  const step = steps[index]!;
-  const result: Omit<DiscoveredToken, 'token'> = {
-    step: step.step,
-    source: step.source,
-    ...(step.path === undefined ? {} : { path: step.path }),
-    warnings: steps.flatMap((s) => s.warnings),
-    steps: steps.map(publicStep),
-  };
-  return Object.defineProperty(result, 'token', { value: token, enumerable: false }) as DiscoveredToken;
+/** A discovery result; the token is a getter over a private field, so it never shows in logs or JSON. */
+class DiscoveryResult implements DiscoveredToken {
+  readonly step: DiscoveredToken['step'];
+  readonly source: DiscoverySource;
+  readonly path?: string;
+  readonly warnings: string[];
+  readonly #token: string;
+
+  constructor(readonly steps: DiscoveryStep[], { token, index }: Found) {
+    const step = steps[index]!;
+    this.step = step.step;
+    this.source = step.source;
+    if (step.path !== undefined) this.path = step.path;
+    this.warnings = step.warnings;
+    this.#token = token;
+  }
+
+  get token(): string {
+    return this.#token;
+  }
 }
 
 /** WLCG bearer token discovery, synchronously (the fast path of scripts and shell hooks). */
@@ -166,7 +200,7 @@ export function discoverTokenSync(options: DiscoveryOptions = {}): DiscoveredTok
   const sequence = discoverySequence(steps);
   let next = sequence.next();
   while (!next.done) next = sequence.next(readTokenFileSync(next.value));
-  return foundToken(steps, next.value);
+  return new DiscoveryResult(steps, next.value);
 }
 
 /** WLCG bearer token discovery. Rejects with a TokenenvError subclass naming the step's variable or path. */
@@ -175,7 +209,7 @@ export async function discoverToken(options: DiscoveryOptions = {}): Promise<Dis
   const sequence = discoverySequence(steps);
   let next = sequence.next();
   while (!next.done) next = sequence.next(await readTokenFile(next.value));
-  return foundToken(steps, next.value);
+  return new DiscoveryResult(steps, next.value);
 }
 
 /** Every step of discovery with what it looked at and why; never throws for a missing or bad token. */

@@ -1,8 +1,8 @@
 // Reading a token file safely: bounded, never blocking on a planted FIFO, refusing implicit
 // locations that another user could have planted. One sync and one async reader share every
 // decision; only the system calls differ.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fsp, readSync, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { TokenFileError, TokenTooLargeError, type TokenenvError } from './errors.js';
 import { MAX_TOKEN_BYTES } from './token-syntax.js';
 
@@ -152,14 +152,14 @@ export async function readTokenFile(request: TokenFileRequest): Promise<TokenFil
   let handle: FileHandle;
   let viaSymlink = false;
   try {
-    handle = await open(request.path, request.implicit ? IMPLICIT_FLAGS : EXPLICIT_FLAGS);
+    handle = await fsp.open(request.path, request.implicit ? IMPLICIT_FLAGS : EXPLICIT_FLAGS);
   } catch (error) {
     if (!(request.implicit && errnoOf(error) === 'ELOOP')) return openFailure(request, error, await isSymlink(request.path));
     viaSymlink = true;
     try {
-      const problem = symlinkProblem(request, await lstat(request.path));
+      const problem = symlinkProblem(request, await fsp.lstat(request.path));
       if (problem) return { kind: 'error', error: problem };
-      handle = await open(request.path, IMPLICIT_FLAGS & ~constants.O_NOFOLLOW);
+      handle = await fsp.open(request.path, IMPLICIT_FLAGS & ~constants.O_NOFOLLOW);
     } catch (retryError) {
       return openFailure(request, retryError, viaSymlink);
     }
@@ -195,7 +195,7 @@ function isSymlinkSync(path: string): boolean {
 
 async function isSymlink(path: string): Promise<boolean> {
   try {
-    return (await lstat(path)).isSymbolicLink();
+    return (await fsp.lstat(path)).isSymbolicLink();
   } catch {
     return false;
   }

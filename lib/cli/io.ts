@@ -1,4 +1,5 @@
 // What a command needs from the process, injectable so commands can run inside tests.
+import { writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 
@@ -9,9 +10,24 @@ export interface CliIo {
   now: () => number;
 }
 
+// Writing straight to the descriptor spares a short-lived command the set-up of Node's stdio
+// streams (about a millisecond); a non-blocking descriptor (EAGAIN) falls back to the stream.
+function writer(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => void {
+  return (text) => {
+    const bytes = Buffer.from(text);
+    let offset = 0;
+    try {
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      stream().write(bytes.subarray(offset));
+    }
+  };
+}
+
 export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: writer(1, () => process.stdout),
+  stderr: writer(2, () => process.stderr),
   env: process.env,
   now: () => Date.now() / 1000,
 };

@@ -1,6 +1,5 @@
 // The `tokenenv` command: dispatches to lazily loaded command modules, so that a fast command
 // (discover, used in `$(tokenenv discover)` and shell hooks) loads only what it needs.
-import { readFileSync } from 'node:fs';
 import { ExitCode, TokenenvError } from '../errors.js';
 import { processIo, type CliIo, type Command } from './io.js';
 
@@ -9,10 +8,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   inspect: () => import('./inspect.js'),
 };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+// Set by the bundler (scripts/bundle-cli.mjs) from package.json.
+declare const TOKENENV_VERSION: string;
 
 async function overview(): Promise<string> {
   const lines = ['Usage: tokenenv COMMAND [OPTIONS]', '', 'WLCG bearer tokens: find them, check them, keep them fresh.', '', 'Commands:'];
@@ -47,7 +44,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (first === undefined || first === '--help' || first === '-h') return await helpFor(undefined, io);
     if (first === 'help') return await helpFor(rest[0], io);
     if (first === '--version' || first === '-V') {
-      io.stdout(`tokenenv ${version()}\n`);
+      io.stdout(`tokenenv ${TOKENENV_VERSION}\n`);
       return ExitCode.ok;
     }
     const load = COMMANDS[first];
@@ -74,4 +71,9 @@ export function reportError(error: unknown, io: CliIo): number {
   }
   io.stderr(`tokenenv: internal error: ${(error as Error)?.message ?? String(error)}\n`);
   return ExitCode.failure;
+}
+
+/** The bin entry point: runs with the process's arguments and sets its exit code. */
+export async function runFromProcess(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2));
 }

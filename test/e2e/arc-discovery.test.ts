@@ -13,7 +13,7 @@ import {
 } from '../support/arc.js';
 import { requireCommands, requirePeer } from '../support/peers.js';
 
-const CLI = fileURLToPath(new URL('../../../bin/tokenenv.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/tokenenv.cjs', import.meta.url));
 
 /** A JWT-shaped token valid for an hour; nobody verifies its signature here. */
 function fakeJwt(subject: string): string {

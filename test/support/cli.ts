@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const tokenenvBin = join(repoRoot, 'bin', 'tokenenv.js');
+export const tokenenvBin = join(repoRoot, 'bin', 'tokenenv.cjs');
 
 export interface CliRun {
   status: number;

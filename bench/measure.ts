@@ -1,0 +1,62 @@
+// Small measuring helpers: every figure is a ratio against a baseline measured in the same run,
+// with the two interleaved so that machine noise hits both alike.
+import { spawnSync } from 'node:child_process';
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Nanoseconds per call of `fn`, over `calls` calls. */
+export function timePerCall(fn: () => unknown, calls: number): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) fn();
+  return Number(process.hrtime.bigint() - start) / calls;
+}
+
+/** Median per-call time of `subject` and `baseline`, measured in alternating rounds. */
+export function compareCalls(subject: () => unknown, baseline: () => unknown, rounds = 15, calls = 20000): { subject: number; baseline: number; ratio: number } {
+  for (let i = 0; i < 20000; i++) { subject(); baseline(); } // warm up the JIT and the page cache
+  const s: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    b.push(timePerCall(baseline, calls));
+    s.push(timePerCall(subject, calls));
+  }
+  const result = { subject: median(s), baseline: median(b), ratio: 0 };
+  result.ratio = result.subject / result.baseline;
+  return result;
+}
+
+/** Wall time in ms of one run of argv. */
+export function timeProcess(argv: string[], env: NodeJS.ProcessEnv): number {
+  const start = process.hrtime.bigint();
+  const run = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (run.status !== 0) throw new Error(`${argv.join(' ')} exited ${run.status}: ${run.stderr}`);
+  return ms;
+}
+
+/** Median wall times of two commands, alternating runs. */
+export function compareProcesses(subject: string[], baseline: string[], env: NodeJS.ProcessEnv, runs = 40): { subject: number; baseline: number; ratio: number } {
+  timeProcess(subject, env);
+  timeProcess(baseline, env);
+  const s: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    b.push(timeProcess(baseline, env));
+    s.push(timeProcess(subject, env));
+  }
+  const result = { subject: median(s), baseline: median(b), ratio: 0 };
+  result.ratio = result.subject / result.baseline;
+  return result;
+}
+
+export function report(name: string, unit: string, r: { subject: number; baseline: number; ratio: number }, target: number): boolean {
+  const ok = r.ratio <= target;
+  const fmt = (v: number) => (unit === 'ns' ? `${(v / 1000).toFixed(2)} µs` : `${v.toFixed(1)} ms`);
+  const verdict = Number.isFinite(target) ? ` (target <= ${target}x) ${ok ? 'OK' : 'OVER TARGET'}` : ' (for information)';
+  console.log(`${name}: ${fmt(r.subject)} vs baseline ${fmt(r.baseline)} = ${r.ratio.toFixed(2)}x${verdict}`);
+  return ok;
+}

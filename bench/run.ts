@@ -1,0 +1,5 @@
+// `npm run bench`: every figure is a ratio against a baseline measured in the same run.
+import { benchDiscovery } from './discovery.js';
+
+const results = [benchDiscovery()];
+if (results.some((ok) => !ok)) console.log('\nSome figures are over their targets (see above).');
