@@ -17,7 +17,7 @@ export interface TokenFileRequest {
 }
 
 export type TokenFileOutcome =
-  | { kind: 'content'; bytes: Buffer; warnings: string[] }
+  | { kind: 'content'; bytes: Buffer; warnings: string[]; modifiedAt: number }
   | { kind: 'missing'; reason: string }
   | { kind: 'error'; error: TokenenvError };
 
@@ -94,9 +94,9 @@ function readPlan(stat: Stats): { capacity: number; expected?: number; tooLarge:
   return { capacity: Math.max(stat.size, 1), expected: stat.size, tooLarge: false };
 }
 
-function finish(request: TokenFileRequest, buffer: Buffer, length: number, warnings: string[]): TokenFileOutcome {
+function finish(request: TokenFileRequest, buffer: Buffer, length: number, warnings: string[], stat: Stats): TokenFileOutcome {
   if (length > MAX_TOKEN_BYTES) return { kind: 'error', error: new TokenTooLargeError(request.path, MAX_TOKEN_BYTES) };
-  return { kind: 'content', bytes: buffer.subarray(0, length), warnings };
+  return { kind: 'content', bytes: buffer.subarray(0, length), warnings, modifiedAt: stat.mtimeMs / 1000 };
 }
 
 function readFailure(request: TokenFileRequest, error: unknown): TokenFileOutcome {
@@ -142,7 +142,7 @@ export function readOpenedSync(fd: number, request: TokenFileRequest): TokenFile
       length += n;
       if (n === 0 || length === plan.expected || length === buffer.length) break;
     }
-    return finish(request, buffer, length, warnings);
+    return finish(request, buffer, length, warnings, stat);
   } catch (error) {
     return readFailure(request, error);
   }
@@ -177,7 +177,7 @@ export async function readTokenFile(request: TokenFileRequest): Promise<TokenFil
       length += bytesRead;
       if (bytesRead === 0 || length === plan.expected || length === buffer.length) break;
     }
-    return finish(request, buffer, length, warnings);
+    return finish(request, buffer, length, warnings, stat);
   } catch (error) {
     return readFailure(request, error);
   } finally {

@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const bundled = new Set(['jose']);
+const bundled = new Set(['jose', 'env-paths']);
 
 await build({
   entryPoints: ['lib/cli/main.ts'],

@@ -6,6 +6,8 @@ import { processIo, type CliIo, type Command } from './io.js';
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   discover: () => import('./discover.js'),
   inspect: () => import('./inspect.js'),
+  refresh: () => import('./refresh.js'),
+  config: () => import('./config.js'),
 };
 
 // Set by the bundler (scripts/bundle-cli.mjs) from package.json.

@@ -26,6 +26,8 @@
 // Error messages name file, line, section and key, and never contain a value or the text of a bad
 // line: a malformed `client_secret s3cr3t` line must not end up in a log.
 
+import { ExitCode, TokenenvError } from '../errors.js';
+
 export const DEFAULT_SECTION = 'DEFAULT';
 
 /** configparser's MAX_INTERPOLATION_DEPTH. */
@@ -50,8 +52,10 @@ export interface IniErrorLocation {
   key?: string;
 }
 
-export class IniError extends Error {
+export class IniError extends TokenenvError {
   override name = 'IniError';
+  // A broken config is the caller's to fix, like a bad option: exit 2.
+  override readonly exitCode: number = ExitCode.usage;
   readonly file: string;
   readonly line: number;
   readonly section?: string;

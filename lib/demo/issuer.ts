@@ -3,7 +3,7 @@
 // the audience taken verbatim from an `audience=` form parameter, client-credentials and
 // refresh-token grants. Used by the tests and by `tokenenv demo`; never for production.
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
@@ -15,6 +15,7 @@ export const WLCG_ANY_AUDIENCE = 'https://wlcg.cern.ch/jwt/v1/any';
 /** The one resource indicator every token is bound to; the real `aud` comes from `audience=`. */
 const RESOURCE = 'urn:tokenenv:demo:wlcg';
 const OIDC_SCOPES = ['openid', 'offline_access'];
+const DEFAULT_SUBJECT = 'demo-user';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export interface DemoClient {
@@ -73,6 +74,8 @@ export interface DemoIssuer {
   setOutage(on: boolean): void;
   /** A refresh token for `clientId`, as if the user had logged in through the code flow. */
   mintRefreshToken(clientId: string, options?: MintRefreshTokenOptions): Promise<string>;
+  /** Plays the user's part of the device flow (there is no login page): approves `userCode`. */
+  approveDeviceCode(userCode: string, options?: { subject?: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,15 +85,9 @@ export class DemoIssuerError extends Error {
 
 export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoIssuer> {
   const clients = checkOptions(options);
-  const lifetime = options.accessTokenLifetime ?? 1200;
-  const defaultAudience = options.defaultAudience ?? WLCG_ANY_AUDIENCE;
-
-  // The issuer URL contains the port, so listen first and build the provider afterwards.
-  let handler: RequestListener = (_req, res) => res.writeHead(503).end();
-  const listener: RequestListener = (req, res) => handler(req, res);
-  const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener)
-    : createHttpServer(listener);
+  // The issuer URL contains the port, so listen first and build the provider afterwards; the
+  // provider replaces the 'request' listener.
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new DemoIssuerError(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${err.message}`)));
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
@@ -98,13 +95,23 @@ export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoI
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
+  try {
+    return await createIssuer(server, url, clients, options);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+}
 
+async function createIssuer(server: Server, url: string, clients: DemoClient[], options: DemoIssuerOptions): Promise<DemoIssuer> {
+  const lifetime = options.accessTokenLifetime ?? 1200;
+  const defaultAudience = options.defaultAudience ?? WLCG_ANY_AUDIENCE;
+  const { default: Provider, errors } = await loadOidcProvider();
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(privateKey);
   jwk.kid = await calculateJwkThumbprint(jwk);
 
-  const { default: Provider, errors } = await loadOidcProvider();
-  const allowed = new Map(clients.map((c) => [c.clientId, new Set(c.scopes)]));
+  const allowed = new Map(clients.map((c) => [c.clientId, new Set([...OIDC_SCOPES, ...c.scopes])]));
   const allowedFor = (clientId: string | undefined): Set<string> => allowed.get(clientId ?? '') ?? new Set();
   // The `audience=` form parameter (IAM style), verbatim: WLCG audiences are often not URIs.
   const requestedAudience = (ctx: KoaContextWithOIDC): string | undefined => {
@@ -120,12 +127,12 @@ export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoI
       client_id: c.clientId,
       client_secret: c.clientSecret,
       grant_types: c.grantTypes,
-      scope: c.scopes.join(' '),
+      scope: [...new Set([...OIDC_SCOPES, ...c.scopes])].join(' '),
       redirect_uris: [],
       response_types: [],
       token_endpoint_auth_method: 'client_secret_basic', // client_secret_post is accepted too
     })),
-    scopes: [...new Set(clients.flatMap((c) => c.scopes))],
+    scopes: [...new Set([...OIDC_SCOPES, ...clients.flatMap((c) => c.scopes)])],
     jwks: { keys: [{ ...jwk, alg: 'ES256', use: 'sig' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
@@ -142,6 +149,7 @@ export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoI
         defaultResource: () => RESOURCE,
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, indicator, client) => {
+          // Refuse what the client may not have, rather than silently dropping it.
           const permitted = allowedFor(client?.clientId);
           const denied = ctx.oidc.params?.scope ? String(ctx.oidc.params.scope).split(' ').filter((s) => !permitted.has(s)) : [];
           if (denied.length > 0) throw new errors.InvalidScope('requested scope is not allowed', denied.join(' '));
@@ -181,6 +189,14 @@ export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoI
     rotateRefreshToken: false, // an oidc-agent account keeps its one refresh token
   });
 
+  // Everything goes into the grant under the one resource, so a refresh may ask for any subset.
+  const saveGrant = async (accountId: string, clientId: string, scopes: string[]): Promise<string> => {
+    const grant = new provider.Grant({ accountId, clientId });
+    grant.addOIDCScope(scopes.filter((s) => OIDC_SCOPES.includes(s)).join(' '));
+    grant.addResourceScope(RESOURCE, scopes.join(' '));
+    return grant.save();
+  };
+
   const tokenPath = new URL(provider.urlFor('token')).pathname;
   const log: TokenRequestRecord[] = [];
   let outage = false;
@@ -192,17 +208,17 @@ export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoI
       ctx.status = 503;
       ctx.set('Retry-After', '1');
       ctx.body = { error: 'temporarily_unavailable', error_description: 'simulated outage' };
-      log.push(describe(ctx, body));
+      log.push(recordOf(ctx, body));
       return;
     }
     try {
       await next();
     } finally {
       const { oidc } = ctx as Partial<KoaContextWithOIDC>;
-      log.push(describe(ctx, oidc?.body ?? {}, oidc?.client?.clientId));
+      log.push(recordOf(ctx, oidc?.body ?? {}, oidc?.client?.clientId));
     }
   });
-  handler = provider.callback();
+  server.on('request', provider.callback());
 
   return {
     url,
@@ -222,23 +238,35 @@ export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoI
       if (!client.grantTypeAllowed('refresh_token')) {
         throw new DemoIssuerError(`mintRefreshToken: client "${clientId}" may not use the refresh_token grant`);
       }
-      const scopes = mint.scope?.split(' ').filter(Boolean) ?? [...new Set([...OIDC_SCOPES, ...allowedFor(clientId)])];
-      const accountId = mint.subject ?? 'demo-user';
-      // Everything goes into the grant under the one resource, so a refresh may ask for any subset.
-      const grant = new provider.Grant({ accountId, clientId });
-      grant.addOIDCScope(scopes.filter((s) => OIDC_SCOPES.includes(s)).join(' '));
-      grant.addResourceScope(RESOURCE, scopes.join(' '));
-      const grantId = await grant.save();
+      const scopes = mint.scope?.split(' ').filter(Boolean) ?? [...allowedFor(clientId)];
+      const accountId = mint.subject ?? DEFAULT_SUBJECT;
       const refreshToken = new provider.RefreshToken({
         client,
         accountId,
-        grantId,
+        grantId: await saveGrant(accountId, clientId, scopes),
         gty: 'authorization_code',
         scope: scopes.join(' '),
         resource: RESOURCE,
         expiresWithSession: false,
       } as ConstructorParameters<typeof provider.RefreshToken>[0]);
       return refreshToken.save();
+    },
+    approveDeviceCode: async (userCode, approve = {}) => {
+      const code = await provider.DeviceCode.findByUserCode(userCode.toUpperCase().replace(/[^A-Z0-9]/g, ''));
+      if (!code) throw new DemoIssuerError('approveDeviceCode: unknown or expired user code');
+      const clientId = String(code.clientId);
+      const permitted = allowedFor(clientId);
+      const scopes = String(code.params?.scope ?? '').split(' ').filter((s) => permitted.has(s));
+      const accountId = approve.subject ?? DEFAULT_SUBJECT;
+      Object.assign(code, {
+        accountId,
+        authTime: Math.floor(Date.now() / 1000),
+        grantId: await saveGrant(accountId, clientId, scopes),
+        scope: scopes.join(' '),
+        resource: RESOURCE,
+        expiresWithSession: false,
+      });
+      await code.save();
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -309,7 +337,7 @@ function memoryAdapter(): AdapterFactory {
   };
 }
 
-function describe(ctx: { status: number; get(field: string): string }, body: Record<string, unknown>, clientId?: string): TokenRequestRecord {
+function recordOf(ctx: { status: number; get(field: string): string }, body: Record<string, unknown>, clientId?: string): TokenRequestRecord {
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : undefined);
   const basic = /^basic /i.test(ctx.get('authorization'));
   return {

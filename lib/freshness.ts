@@ -1,0 +1,75 @@
+// Is a token file fresh? A JWT is fresh while exp − now ≥ min_lifetime and it still has the
+// audience and scopes asked for; an opaque token, while it is younger than the refresh interval.
+import { decodeClaims, type TokenClaims } from './claims.js';
+import { readTokenFile, type TokenFileRequest } from './token-file.js';
+import { extractToken } from './token-syntax.js';
+import { formatDuration } from './duration.js';
+
+export interface Wanted {
+  audience?: string;
+  scope?: string;
+  minLifetime: number;
+  refreshInterval: number;
+}
+
+export type TokenState =
+  | { state: 'missing'; reason: string }
+  | { state: 'unusable'; reason: string }
+  | { state: 'fresh' | 'stale'; reason: string; token: string; claims: TokenClaims; secondsLeft?: number; expiresAt?: number };
+
+/**
+ * The min_lifetime actually applied: a token whose whole lifetime is shorter than min_lifetime
+ * would be stale the moment it arrives, so such tokens count as fresh for half their lifetime.
+ */
+export function effectiveMinLifetime(claims: TokenClaims, minLifetime: number): number {
+  if (claims.format !== 'jwt' || claims.expiresAt === undefined || claims.issuedAt === undefined) return minLifetime;
+  return Math.min(minLifetime, (claims.expiresAt - claims.issuedAt) / 2);
+}
+
+/** Why `claims` do not match what was asked for, or undefined when they do (or cannot tell). */
+export function mismatch(claims: TokenClaims, wanted: Pick<Wanted, 'audience' | 'scope'>): string | undefined {
+  if (claims.format !== 'jwt') return undefined;
+  if (wanted.audience) {
+    const missing = wanted.audience.split(/\s+/).filter((a) => a && !claims.audience.includes(a));
+    if (claims.audience.length && missing.length) return `audience ${missing.join(' ')} not in the token's audience`;
+  }
+  if (wanted.scope && claims.payload.scope !== undefined) {
+    const missing = wanted.scope.split(/\s+/).filter((s) => s && !claims.scopes.includes(s));
+    if (missing.length) return `scope ${missing.join(' ')} not granted`;
+  }
+  return undefined;
+}
+
+export function judge(token: string, claims: TokenClaims, modifiedAt: number, wanted: Wanted, now: number): TokenState {
+  if (claims.format === 'opaque') {
+    const age = now - modifiedAt;
+    const fresh = age < wanted.refreshInterval;
+    return { state: fresh ? 'fresh' : 'stale', token, claims,
+      reason: `opaque token (expiry unknown), written ${formatDuration(age)} ago, refresh interval ${wanted.refreshInterval} s` };
+  }
+  const base = { token, claims, ...(claims.expiresAt === undefined ? {} : { secondsLeft: claims.expiresAt - now, expiresAt: claims.expiresAt }) };
+  if (claims.expiresAt === undefined) return { ...base, state: 'stale', reason: 'JWT without exp' };
+  const left = claims.expiresAt - now;
+  if (left <= 0) return { ...base, state: 'stale', reason: `expired ${formatDuration(-left)} ago` };
+  const different = mismatch(claims, wanted);
+  if (different) return { ...base, state: 'stale', reason: different };
+  const minimum = effectiveMinLifetime(claims, wanted.minLifetime);
+  if (left < minimum) return { ...base, state: 'stale', reason: `${formatDuration(left)} left, less than min_lifetime ${Math.round(minimum)} s` };
+  return { ...base, state: 'fresh', reason: `${formatDuration(left)} left` };
+}
+
+/** Reads and judges the token file at `path` (held to the rules of implicit locations). */
+export async function assessTokenFile(path: string, expectedUid: number, wanted: Wanted, now: number): Promise<TokenState> {
+  const request: TokenFileRequest = { path, implicit: true, euid: expectedUid };
+  const outcome = await readTokenFile(request);
+  if (outcome.kind === 'missing') return { state: 'missing', reason: outcome.reason };
+  if (outcome.kind === 'error') return { state: 'unusable', reason: outcome.error.message };
+  let token: string | undefined;
+  try {
+    token = extractToken(outcome.bytes, path);
+  } catch (error) {
+    return { state: 'unusable', reason: (error as Error).message };
+  }
+  if (token === undefined) return { state: 'missing', reason: 'empty' };
+  return judge(token, decodeClaims(token), outcome.modifiedAt, wanted, now);
+}
