@@ -60,7 +60,7 @@ export function judge(token: string, claims: TokenClaims, modifiedAt: number, wa
 
 /** Reads and judges the token file at `path` (held to the rules of implicit locations). */
 export async function assessTokenFile(path: string, expectedUid: number, wanted: Wanted, now: number): Promise<TokenState> {
-  const request: TokenFileRequest = { path, implicit: true, euid: expectedUid };
+  const request: TokenFileRequest = { path, implicit: true, euid: expectedUid, noSymlinks: true };
   const outcome = await readTokenFile(request);
   if (outcome.kind === 'missing') return { state: 'missing', reason: outcome.reason };
   if (outcome.kind === 'error') return { state: 'unusable', reason: outcome.error.message };

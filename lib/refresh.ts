@@ -10,7 +10,7 @@ import { withTokenLock } from './lock.js';
 import { resolveOwner } from './owner.js';
 import { stateDirectory } from './paths.js';
 import { createSource } from './sources/index.js';
-import { redact, type TokenSource } from './sources/source.js';
+import type { TokenSource } from './sources/source.js';
 import { writeTokenFile, type FileOwner } from './store.js';
 import { extractToken } from './token-syntax.js';
 
@@ -87,7 +87,7 @@ export async function refreshToken(token: TokenConfig, account: AccountConfig, o
   const environment = resolveEnvironment(options);
   const wanted = wantedOf(token);
   const result = (action: RefreshAction, state: TokenState, detail: string, sourceCalled = false): RefreshResult =>
-    ({ name: token.name, path: token.path, action, secondsLeft: secondsLeftOf(state), detail: redact(detail), sourceCalled });
+    ({ name: token.name, path: token.path, action, secondsLeft: secondsLeftOf(state), detail, sourceCalled });
   let owners: Ownership;
   try {
     owners = ownership(token, environment);

@@ -14,6 +14,8 @@ export interface TokenFileRequest {
    */
   implicit: boolean;
   euid: number;
+  /** Implicit only: refuse a symbolic link instead of following one we own (refresh targets). */
+  noSymlinks?: boolean;
 }
 
 export type TokenFileOutcome =
@@ -60,6 +62,7 @@ function octal(mode: number): string {
 
 /** A symbolic link at an implicit location is followed only when the user owns it. */
 function symlinkProblem(request: TokenFileRequest, link: Stats): TokenFileError | undefined {
+  if (request.noSymlinks) return new TokenFileError(request.path, 'is a symbolic link: tokenenv never writes through links; remove it or point the config at the real file');
   if (link.uid === request.euid) return undefined;
   return new TokenFileError(request.path,
     `symbolic link owned by uid ${link.uid}, not by uid ${request.euid}: refusing a link another user could have planted`);

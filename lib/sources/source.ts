@@ -29,8 +29,9 @@ export class SourceError extends TokenenvError {
   override name = 'SourceError';
 }
 
-// JWTs, and any long run of token characters (opaque tokens, refresh tokens, secrets).
-const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*|[A-Za-z0-9\-._~+/]{32,}=*/g;
+// JWTs, and long runs of base64url or hex (opaque tokens, refresh tokens, secrets). Runs with
+// '/' or '.' are left alone: those are paths and host names, which messages need.
+const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*|(?<![A-Za-z0-9_/.-])[A-Za-z0-9_+-]{32,}=*/g;
 
 /** Replaces anything that looks like a token or a secret with [redacted]. */
 export function redact(text: string, secrets: readonly string[] = []): string {
