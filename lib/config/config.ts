@@ -125,14 +125,18 @@ export function interpretConfig(doc: IniDocument, environment: TokenEnvironment)
     const token = attempt(() => readToken(doc, section, name, config, environment, problems));
     if (token) config.tokens.push(token);
   }
+  problems.sort((a, b) => a.line - b.line);
   return { config, problems };
 }
 
-function positiveSeconds(doc: IniDocument, section: string, key: string, fallback: number): number {
+/** A number of seconds; a bad value is recorded as a problem and the default used, so that
+ * checking goes on to the rest of the section. */
+function positiveSeconds(doc: IniDocument, section: string, key: string, fallback: number, problems: IniError[]): number {
   const raw = doc.get(section, key);
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw doc.errorAt(section, key, 'expected a whole number of seconds');
-  return Number(raw.trim());
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+  problems.push(doc.errorAt(section, key, 'expected a whole number of seconds'));
+  return fallback;
 }
 
 function inferType(doc: IniDocument, section: string): SourceType {
@@ -168,7 +172,7 @@ function readAccount(doc: IniDocument, section: string, name: string, problems: 
     const value = doc.get(section, key)?.trim();
     return value === '' ? undefined : value;
   };
-  const account: AccountConfig = { name, type, timeout: positiveSeconds(doc, section, 'timeout', DEFAULTS.timeout) };
+  const account: AccountConfig = { name, type, timeout: positiveSeconds(doc, section, 'timeout', DEFAULTS.timeout, problems) };
   const set = <K extends keyof AccountConfig>(field: K, value: AccountConfig[K] | undefined) => {
     if (value !== undefined) account[field] = value;
   };
@@ -251,8 +255,8 @@ function readToken(doc: IniDocument, section: string, name: string, config: Conf
     name,
     account,
     path,
-    minLifetime: positiveSeconds(doc, section, 'min_lifetime', DEFAULTS.minLifetime),
-    refreshInterval: positiveSeconds(doc, section, 'refresh_interval', DEFAULTS.refreshInterval),
+    minLifetime: positiveSeconds(doc, section, 'min_lifetime', DEFAULTS.minLifetime, problems),
+    refreshInterval: positiveSeconds(doc, section, 'refresh_interval', DEFAULTS.refreshInterval, problems),
   };
   for (const [key, field] of [['audience', 'audience'], ['scope', 'scope'], ['owner', 'owner']] as const) {
     const value = doc.get(section, key)?.trim();
