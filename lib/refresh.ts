@@ -6,12 +6,9 @@ import type { AccountConfig, Config, TokenConfig } from './config/config.js';
 import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from './environment.js';
 import { TokenenvError } from './errors.js';
 import { assessTokenFile, judge, mismatch, type TokenState, type Wanted } from './freshness.js';
-import { withTokenLock } from './lock.js';
-import { resolveOwner } from './owner.js';
 import { stateDirectory } from './paths.js';
-import { createSource } from './sources/index.js';
 import type { TokenSource } from './sources/source.js';
-import { writeTokenFile, type FileOwner } from './store.js';
+import type { FileOwner } from './store.js';
 import { extractToken } from './token-syntax.js';
 
 export type RefreshAction = 'kept' | 'refreshed' | 'failed';
@@ -54,8 +51,9 @@ interface Ownership {
   chownTo?: FileOwner;
 }
 
-function ownership(token: TokenConfig, environment: TokenEnvironment): Ownership {
+async function ownership(token: TokenConfig, environment: TokenEnvironment): Promise<Ownership> {
   if (!token.owner) return { expectedUid: environment.euid };
+  const { resolveOwner } = await import('./owner.js');
   const owner = resolveOwner(token.owner);
   if (owner.uid === environment.euid) return { expectedUid: owner.uid };
   if (environment.euid !== 0) throw new TokenenvError(`token ${token.name}: owner ${token.owner} needs tokenenv to run as root`);
@@ -90,7 +88,7 @@ export async function refreshToken(token: TokenConfig, account: AccountConfig, o
     ({ name: token.name, path: token.path, action, secondsLeft: secondsLeftOf(state), detail, sourceCalled });
   let owners: Ownership;
   try {
-    owners = ownership(token, environment);
+    owners = await ownership(token, environment);
   } catch (error) {
     return result('failed', { state: 'missing', reason: '' }, (error as Error).message);
   }
@@ -100,6 +98,10 @@ export async function refreshToken(token: TokenConfig, account: AccountConfig, o
     return result('failed', before, before.reason);
   }
   const stateDir = options.stateDir ?? stateDirectory(environment.env);
+  // Only a stale token needs locking, sources and writing: keep them off the fast path.
+  const [{ withTokenLock }, { createSource }, { writeTokenFile }] = await Promise.all([
+    import('./lock.js'), import('./sources/index.js'), import('./store.js'),
+  ]);
   try {
     return await withTokenLock(token.path, { stateDir, euid: environment.euid }, async () => {
       // Someone else may have refreshed while we waited for the lock.

@@ -3,11 +3,18 @@
 import { ExitCode, TokenenvError } from '../errors.js';
 import { processIo, type CliIo, type Command } from './io.js';
 
-const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+// In the CLI bundle, commands other than the fast ones are separate CommonJS files loaded with
+// require (scripts/bundle-cli.mjs defines this loader); in the plain ES module build, import().
+declare const TOKENENV_LOAD_COMMAND: ((name: string) => { command: Command }) | undefined;
+type Loaded = Promise<{ command: Command }>;
+const separate = (name: string, load: () => Loaded) => (): Loaded =>
+  (typeof TOKENENV_LOAD_COMMAND === 'function' ? Promise.resolve(TOKENENV_LOAD_COMMAND(name)) : load());
+
+const COMMANDS: Record<string, () => Loaded> = {
   discover: () => import('./discover.js'),
   inspect: () => import('./inspect.js'),
-  refresh: () => import('./refresh.js'),
-  config: () => import('./config.js'),
+  refresh: separate('refresh', () => import('./refresh.js')),
+  config: separate('config', () => import('./config.js')),
 };
 
 // Set by the bundler (scripts/bundle-cli.mjs) from package.json.
@@ -66,8 +73,14 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
+// Commands are bundled separately (scripts/bundle-cli.mjs), each with its own copy of the error
+// classes: recognise tokenenv errors by shape, not by class identity.
+function isTokenenvError(error: unknown): error is TokenenvError {
+  return error instanceof TokenenvError || (error instanceof Error && typeof (error as { exitCode?: unknown }).exitCode === 'number');
+}
+
 export function reportError(error: unknown, io: CliIo): number {
-  if (error instanceof TokenenvError) {
+  if (isTokenenvError(error)) {
     io.stderr(`tokenenv: ${error.message}\n`);
     return error.exitCode;
   }
