@@ -8,9 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Adapter, AdapterFactory, AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
-
-/** The WLCG "any" audience; used when a request names no audience. */
-export const WLCG_ANY_AUDIENCE = 'https://wlcg.cern.ch/jwt/v1/any';
+import { WLCG_ANY_AUDIENCE } from '../claims.js';
 
 /** The one resource indicator every token is bound to; the real `aud` comes from `audience=`. */
 const RESOURCE = 'urn:tokenenv:demo:wlcg';
@@ -37,7 +35,7 @@ export interface DemoIssuerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Access token lifetime in seconds. Default 1200 (20 minutes, like WLCG issuers). */
   accessTokenLifetime?: number;
-  /** `aud` when a request names none. Default {@link WLCG_ANY_AUDIENCE}. */
+  /** `aud` when a request names none. Default: the WLCG "any" audience `https://wlcg.cern.ch/jwt/v1/any`. */
   defaultAudience?: string;
 }
 
@@ -85,8 +83,8 @@ export class DemoIssuerError extends Error {
 
 export async function startDemoIssuer(options: DemoIssuerOptions): Promise<DemoIssuer> {
   const clients = checkOptions(options);
-  // The issuer URL contains the port, so listen first and build the provider afterwards; the
-  // provider replaces the 'request' listener.
+  // The issuer URL contains the port, so listen first and build the provider afterwards; it
+  // becomes the 'request' listener before anyone can know the URL.
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new DemoIssuerError(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${err.message}`)));
@@ -188,6 +186,15 @@ async function createIssuer(server: Server, url: string, clients: DemoClient[], 
     },
     rotateRefreshToken: false, // an oidc-agent account keeps its one refresh token
   });
+
+  // Static clients are only validated on first use: do it now, for one clear error at startup.
+  for (const c of clients) {
+    try {
+      await provider.Client.find(c.clientId);
+    } catch (err) {
+      throw new DemoIssuerError(`startDemoIssuer: client "${c.clientId}": ${(err as { error_description?: string }).error_description ?? String(err)}`);
+    }
+  }
 
   // Everything goes into the grant under the one resource, so a refresh may ask for any subset.
   const saveGrant = async (accountId: string, clientId: string, scopes: string[]): Promise<string> => {
