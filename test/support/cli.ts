@@ -1,7 +1,7 @@
 // Runs the real `tokenenv` command as a child process. `privateTmp` bind-mounts a sandbox
 // directory over /tmp in a private mount namespace, so discovery's last step reads it instead of
 // the machine's /tmp; `uid` runs the command as another user (root only).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,9 +75,8 @@ export function wrapCommand(argv: string[], options: { privateTmp?: string; uid?
 
 export function runTokenenv(args: string[], options: CliOptions = {}): CliRun {
   const [file, ...rest] = wrapCommand([process.execPath, tokenenvBin, ...args], options);
-  const env = { PATH: process.env.PATH, ...options.env };
   const result = spawnSync(file!, rest, {
-    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    env: childEnv(options),
     input: options.input ?? '',
     cwd: options.cwd ?? repoRoot,
     timeout: 20_000,
@@ -85,4 +84,29 @@ export function runTokenenv(args: string[], options: CliOptions = {}): CliRun {
   });
   if (result.error) throw result.error;
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+function childEnv(options: CliOptions): NodeJS.ProcessEnv {
+  const env = { PATH: process.env.PATH, ...options.env };
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
+}
+
+/** runTokenenv without blocking the event loop: needed when a server in this process (the demo
+ * issuer) must answer the command. */
+export function runTokenenvAsync(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const [file, ...rest] = wrapCommand([process.execPath, tokenenvBin, ...args], options);
+  return new Promise((resolve, reject) => {
+    const child = spawn(file!, rest, { env: childEnv(options), cwd: options.cwd ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
 }
