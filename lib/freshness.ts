@@ -15,7 +15,16 @@ export interface Wanted {
 export type TokenState =
   | { state: 'missing'; reason: string }
   | { state: 'unusable'; reason: string }
-  | { state: 'fresh' | 'stale'; reason: string; token: string; claims: TokenClaims; secondsLeft?: number; expiresAt?: number };
+  | {
+    state: 'fresh' | 'stale';
+    reason: string;
+    token: string;
+    claims: TokenClaims;
+    secondsLeft?: number;
+    expiresAt?: number;
+    /** When the token stops being fresh (epoch seconds): the moment to refresh it. */
+    freshUntil: number;
+  };
 
 /**
  * The min_lifetime actually applied: a token whose whole lifetime is shorter than min_lifetime
@@ -44,16 +53,16 @@ export function judge(token: string, claims: TokenClaims, modifiedAt: number, wa
   if (claims.format === 'opaque') {
     const age = now - modifiedAt;
     const fresh = age < wanted.refreshInterval;
-    return { state: fresh ? 'fresh' : 'stale', token, claims,
+    return { state: fresh ? 'fresh' : 'stale', token, claims, freshUntil: modifiedAt + wanted.refreshInterval,
       reason: `opaque token (expiry unknown), written ${formatDuration(age)} ago, refresh interval ${wanted.refreshInterval} s` };
   }
-  const base = { token, claims, ...(claims.expiresAt === undefined ? {} : { secondsLeft: claims.expiresAt - now, expiresAt: claims.expiresAt }) };
-  if (claims.expiresAt === undefined) return { ...base, state: 'stale', reason: 'JWT without exp' };
+  if (claims.expiresAt === undefined) return { token, claims, freshUntil: now, state: 'stale', reason: 'JWT without exp' };
+  const minimum = effectiveMinLifetime(claims, wanted.minLifetime);
+  const base = { token, claims, secondsLeft: claims.expiresAt - now, expiresAt: claims.expiresAt, freshUntil: claims.expiresAt - minimum };
   const left = claims.expiresAt - now;
   if (left <= 0) return { ...base, state: 'stale', reason: `expired ${formatDuration(-left)} ago` };
   const different = mismatch(claims, wanted);
   if (different) return { ...base, state: 'stale', reason: different };
-  const minimum = effectiveMinLifetime(claims, wanted.minLifetime);
   if (left < minimum) return { ...base, state: 'stale', reason: `${formatDuration(left)} left, less than min_lifetime ${Math.round(minimum)} s` };
   return { ...base, state: 'fresh', reason: `${formatDuration(left)} left` };
 }

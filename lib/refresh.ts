@@ -23,6 +23,8 @@ export interface RefreshResult {
   detail: string;
   /** The source was called (counted by tests and benchmarks). */
   sourceCalled: boolean;
+  /** When the token on disk stops being fresh (epoch seconds), or null when there is none. */
+  freshUntil: number | null;
 }
 
 export interface RefreshOptions extends EnvironmentOptions {
@@ -31,6 +33,11 @@ export interface RefreshOptions extends EnvironmentOptions {
   source?: TokenSource;
   /** tokenenv's private directory for locks; default stateDirectory(env). */
   stateDir?: string;
+  /** Aborts a running source command or request (the watcher's shutdown). */
+  signal?: AbortSignal;
+  /** Refresh a fresh token too when it stops being fresh within this many seconds (the
+   * watcher's timers fire a little early, by their jitter). */
+  refreshWithin?: number;
 }
 
 function wantedOf(token: TokenConfig): Wanted {
@@ -85,15 +92,18 @@ export async function refreshToken(token: TokenConfig, account: AccountConfig, o
   const environment = resolveEnvironment(options);
   const wanted = wantedOf(token);
   const result = (action: RefreshAction, state: TokenState, detail: string, sourceCalled = false): RefreshResult =>
-    ({ name: token.name, path: token.path, action, secondsLeft: secondsLeftOf(state), detail, sourceCalled });
+    ({ name: token.name, path: token.path, action, secondsLeft: secondsLeftOf(state), detail, sourceCalled,
+      freshUntil: 'freshUntil' in state ? state.freshUntil : null });
   let owners: Ownership;
   try {
     owners = await ownership(token, environment);
   } catch (error) {
     return result('failed', { state: 'missing', reason: '' }, (error as Error).message);
   }
+  const keep = (state: TokenState) => state.state === 'fresh' && !options.force
+    && state.freshUntil - environment.now() > (options.refreshWithin ?? 0);
   const before = await assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
-  if (before.state === 'fresh' && !options.force) return result('kept', before, before.reason);
+  if (keep(before)) return result('kept', before, before.reason);
   if (before.state === 'unusable' && /owned by uid|symbolic link|writable by every user/.test(before.reason)) {
     return result('failed', before, before.reason);
   }
@@ -106,13 +116,13 @@ export async function refreshToken(token: TokenConfig, account: AccountConfig, o
     return await withTokenLock(token.path, { stateDir, euid: environment.euid }, async () => {
       // Someone else may have refreshed while we waited for the lock.
       const current = await assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
-      if (current.state === 'fresh' && !options.force) return result('kept', current, `${current.reason} (refreshed by another process)`);
+      if (keep(current)) return result('kept', current, `${current.reason} (refreshed by another process)`);
       const source = options.source ?? createSource(account);
       let fetched;
       try {
         const raw = await source.fetch(
           { ...(token.audience ? { audience: token.audience } : {}), ...(token.scope ? { scope: token.scope } : {}), minLifetime: token.minLifetime },
-          { env: environment.env, timeoutMs: account.timeout * 1000 },
+          { env: environment.env, timeoutMs: account.timeout * 1000, ...(options.signal ? { signal: options.signal } : {}) },
         );
         fetched = acceptFetched(raw, token, source, environment.now());
       } catch (error) {

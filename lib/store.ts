@@ -73,12 +73,17 @@ async function removeOrphans(target: string): Promise<void> {
 export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<void> {
   await checkTarget(target, options);
   await removeOrphans(target);
+  await writeAtomically(target, `${token}\n`, options);
+}
+
+/** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file. */
+export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}): Promise<void> {
   const temp = join(dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}`);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(temp, flags, 0o600);
-    await handle.writeFile(`${token}\n`);
+    await handle.writeFile(content);
     if (options.chownTo) await handle.chown(options.chownTo.uid, options.chownTo.gid);
     await handle.chmod(0o600); // the umask cannot widen it, but it could narrow it below 0600
     await handle.sync();

@@ -9,14 +9,14 @@ import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const bundled = new Set(['jose', 'env-paths']);
-export const SEPARATE_COMMANDS = ['refresh', 'config'];
+export const SEPARATE_COMMANDS = ['refresh', 'config', 'watch', 'status', 'exec', 'systemd', 'demo'];
 
 const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: Object.keys(pkg.dependencies).filter((name) => !bundled.has(name)),
+  external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter((name) => !bundled.has(name)),
   define: { TOKENENV_VERSION: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 };

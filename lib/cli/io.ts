@@ -54,10 +54,17 @@ export function parseCommandArgs<T extends Options>(command: string, args: strin
   } catch (error) {
     throw new UsageError(`${command}: ${(error as Error).message.split('\n')[0]}`);
   }
+  if (parsed.values.help) throw new HelpRequested();
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`${command}: unexpected argument #${maxPositionals + 1}`);
   }
   return parsed;
+}
+
+/** `--help` among a command's own options: main prints the command's usage. */
+export class HelpRequested extends Error {
+  // Recognised by this flag: each command bundle has its own copy of the class.
+  readonly helpRequested = true;
 }
 
 /** A non-negative whole number of seconds from an option, or a usage error naming it. */

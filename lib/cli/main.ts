@@ -15,6 +15,11 @@ const COMMANDS: Record<string, () => Loaded> = {
   inspect: () => import('./inspect.js'),
   refresh: separate('refresh', () => import('./refresh.js')),
   config: separate('config', () => import('./config.js')),
+  watch: separate('watch', () => import('./watch.js')),
+  status: separate('status', () => import('./status.js')),
+  exec: separate('exec', () => import('./exec.js')),
+  systemd: separate('systemd', () => import('./systemd.js')),
+  demo: separate('demo', () => import('./demo.js')),
 };
 
 // Set by the bundler (scripts/bundle-cli.mjs) from package.json.
@@ -62,12 +67,13 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return ExitCode.usage;
     }
     const { command } = await load();
-    const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
-    if (own.includes('--help') || own.includes('-h')) {
+    try {
+      return await command.run(rest, io);
+    } catch (error) {
+      if (!(error as { helpRequested?: boolean } | undefined)?.helpRequested) throw error;
       io.stdout(`Usage: ${command.usage}\n`);
       return ExitCode.ok;
     }
-    return await command.run(rest, io);
   } catch (error) {
     return reportError(error, io);
   }

@@ -53,7 +53,7 @@ Exit codes: 0 every token kept or refreshed, 1 at least one failed, 2 usage or c
     if (tokens.length === 0) throw new UsageError(`${config.file}: no [token NAME] sections`);
     const results = await refreshAll(config, tokens, { env: io.env, force: values.force ?? false });
     if (values.json) {
-      io.stdout(JSON.stringify(results.map(({ sourceCalled: _called, ...r }) => r), null, 2) + '\n');
+      io.stdout(JSON.stringify(results.map(({ sourceCalled: _called, freshUntil: _until, ...r }) => r), null, 2) + '\n');
     } else {
       io.stdout(summaryLines(results));
     }

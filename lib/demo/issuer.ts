@@ -298,12 +298,20 @@ function checkOptions(options: DemoIssuerOptions): DemoClient[] {
   });
 }
 
-// Loaded on first use, so that only the demo and the tests need the package.
+// Loaded on first use, so that only the demo and the tests need the package. oidc-provider 9
+// warns on every Node release before 22 ("Unsupported runtime"); it works on Node 20, which this
+// project supports, so that one warning is left out of the demo's and the tests' output.
 async function loadOidcProvider(): Promise<typeof import('oidc-provider')> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!(typeof args[0] === 'string' && args[0].includes('oidc-provider WARNING: Unsupported runtime'))) warn(...args);
+  };
   try {
     return await import('oidc-provider');
   } catch (cause) {
-    throw new DemoIssuerError('the demo issuer needs the npm package oidc-provider, which is not installed', { cause });
+    throw new DemoIssuerError('the demo issuer needs the npm package oidc-provider (npm install oidc-provider)', { cause });
+  } finally {
+    console.warn = warn;
   }
 }
 

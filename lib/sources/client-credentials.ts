@@ -30,7 +30,7 @@ export class ClientCredentialsSource implements TokenSource {
         method: 'POST',
         headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body,
-        signal: context.signal ?? AbortSignal.timeout(context.timeoutMs),
+        signal: requestSignal(context),
       });
     } catch (error) {
       throw new SourceError(`${this.description}: cannot reach ${url}: ${networkReason(error)}`);
@@ -56,7 +56,7 @@ export class ClientCredentialsSource implements TokenSource {
     const url = `${issuer}/.well-known/openid-configuration`;
     let metadata: { token_endpoint?: unknown };
     try {
-      const response = await fetch(url, { headers: { accept: 'application/json' }, signal: context.signal ?? AbortSignal.timeout(context.timeoutMs) });
+      const response = await fetch(url, { headers: { accept: 'application/json' }, signal: requestSignal(context) });
       if (!response.ok) throw new SourceError(`${this.description}: ${url} answered HTTP ${response.status}`);
       metadata = (await response.json()) as { token_endpoint?: unknown };
     } catch (error) {
@@ -82,4 +82,10 @@ function networkReason(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if ((error as Error).name === 'TimeoutError') return 'timed out';
   return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/** The request's deadline, and the caller's cancellation when there is one. */
+function requestSignal(context: SourceContext): AbortSignal {
+  const timeout = AbortSignal.timeout(context.timeoutMs);
+  return context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
 }

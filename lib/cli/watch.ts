@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import { findConfigFile } from '../config/config.js';
+import { resolveEnvironment } from '../environment.js';
+import { ExitCode } from '../errors.js';
+import { stateDirectory } from '../paths.js';
+import { claimInstance, watcherFiles } from '../watch/instance.js';
+import { createLogger } from '../watch/log.js';
+import { TokenWatcher } from '../watch/watcher.js';
+import { parseCommandArgs, type CliIo, type Command } from './io.js';
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+} as const;
+
+export const command: Command = {
+  summary: 'keep every configured token fresh, in one long-running process',
+  usage: `tokenenv watch [--config FILE] [NAME...]
+
+Refreshes each token just before it stops being fresh (exp − min_lifetime, minus a little
+jitter); opaque tokens every refresh_interval. A token file deleted or replaced by someone else
+is checked and restored at once; an edited config is reloaded without a restart. A failing
+source keeps the old token while it is valid and is retried with capped exponential backoff.
+Logs go to stderr, one line per event (with syslog priorities under systemd); never a token.
+
+Signals: SIGHUP reloads the config; SIGTERM and SIGINT stop cleanly (exit 0).
+One watcher per config file: a second one says the first is running and exits 1.
+See also: tokenenv status, tokenenv systemd.`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandArgs('watch', args, OPTIONS, Infinity);
+    const environment = resolveEnvironment({ env: io.env });
+    const configFile = resolve(findConfigFile(values.config, environment.env));
+    const stateDir = stateDirectory(environment.env);
+    const { pidFile, statusFile } = watcherFiles(stateDir, configFile);
+    const release = claimInstance(stateDir, pidFile, environment.euid, configFile);
+    const log = createLogger(io.stderr, io.env);
+    const watcher = new TokenWatcher({ env: io.env, log, configFile, names: positionals, statusFile });
+    try {
+      await watcher.start();
+    } catch (error) {
+      release();
+      await watcher.stop();
+      throw error;
+    }
+    return new Promise<number>((done) => {
+      const stop = (signal: string) => {
+        log.log('info', `${signal}: stopping`);
+        process.off('SIGHUP', hup);
+        void watcher.stop().finally(() => {
+          release();
+          log.log('info', 'stopped');
+          done(ExitCode.ok);
+        });
+      };
+      const hup = () => void watcher.reload('SIGHUP');
+      process.on('SIGHUP', hup);
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};
