@@ -132,6 +132,16 @@ describe('tokenenv refresh', () => {
     assert.ok(!existsSync(tokenPath()));
   });
 
+  it('a hanging shell script is killed with its children at the timeout', () => {
+    const script = box.write('slow.sh', '#!/bin/sh\nsleep 600\necho never\n', 0o755);
+    box.write('config.ini', `[account slow]\ncommand = ${script}\ntimeout = 1\n[token t]\naccount = slow\ntoken_path = ${tokenPath()}\n`);
+    const started = Date.now();
+    const run = refresh();
+    assert.equal(run.status, 1);
+    assert.match(run.stdout, /slow\.sh did not finish within 1 s and was killed/);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+
   it('a source returning a token that expires before the current one keeps the current one', () => {
     configure({ t: { token_path: tokenPath(), min_lifetime: 600 } });
     box.write(tokenPath(), fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', iat: now() - 1000, exp: now() + 500 }) + '\n');

@@ -139,7 +139,9 @@ function runChild(argv: string[], tokenFile: string, io: CliIo, watcher: TokenWa
     child.on('exit', async (code, signal) => {
       await cleanup();
       if (signal) {
-        // Die of the same signal, so that the caller sees what happened to the command.
+        // Die of the same signal, so that the caller sees what happened to the command. Any
+        // listener left (execa's exit hooks) would otherwise swallow it.
+        process.removeAllListeners(signal);
         process.kill(process.pid, signal);
         return;
       }

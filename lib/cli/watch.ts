@@ -35,27 +35,35 @@ See also: tokenenv status, tokenenv systemd.`,
     const release = claimInstance(stateDir, pidFile, environment.euid, configFile);
     const log = createLogger(io.stderr, io.env);
     const watcher = new TokenWatcher({ env: io.env, log, configFile, names: positionals, statusFile });
+    // Signals are handled from the start: a SIGTERM during start-up still stops cleanly.
+    let stopping: Promise<void> | undefined;
+    let stopped!: () => void;
+    const finished = new Promise<void>((resolve) => { stopped = resolve; });
+    const stop = (signal: string) => {
+      log.log('info', `${signal}: stopping`);
+      stopping ??= watcher.stop().finally(() => {
+        release();
+        log.log('info', 'stopped');
+        stopped();
+      });
+    };
+    const hup = () => void watcher.reload('SIGHUP');
+    const term = () => stop('SIGTERM');
+    const int = () => stop('SIGINT');
+    process.on('SIGHUP', hup);
+    process.on('SIGTERM', term);
+    process.on('SIGINT', int);
     try {
       await watcher.start();
     } catch (error) {
-      release();
       await watcher.stop();
+      release();
       throw error;
     }
-    return new Promise<number>((done) => {
-      const stop = (signal: string) => {
-        log.log('info', `${signal}: stopping`);
-        process.off('SIGHUP', hup);
-        void watcher.stop().finally(() => {
-          release();
-          log.log('info', 'stopped');
-          done(ExitCode.ok);
-        });
-      };
-      const hup = () => void watcher.reload('SIGHUP');
-      process.on('SIGHUP', hup);
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    });
+    await finished;
+    process.off('SIGHUP', hup);
+    process.off('SIGTERM', term);
+    process.off('SIGINT', int);
+    return ExitCode.ok;
   },
 };

@@ -2,7 +2,7 @@
 // moment it stops being fresh (minus jitter) is the source of truth; file-system events are
 // hints: a token file deleted or replaced is checked at once, an edited config is reloaded.
 // Nothing polls: an idle watcher sleeps until the next timer or event.
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { loadConfig, selectTokens, type AccountConfig, type Config, type TokenConfig } from '../config/config.js';
 import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../environment.js';
@@ -71,6 +71,7 @@ interface Entry {
   failures: number;
   last?: RefreshResult & { at: number };
   hintTimer?: NodeJS.Timeout;
+  hintReason?: string;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -103,8 +104,10 @@ export class TokenWatcher {
   async start(): Promise<void> {
     const config = this.readConfig();
     this.configFile = config.file ? resolve(config.file) : undefined;
-    this.apply(config);
+    const { pending } = this.apply(config);
+    // Watch first, then check: a file deleted during the first refreshes is not missed.
     await this.watchFiles();
+    for (const [entry, reason] of pending) void this.run(entry, reason);
     this.log.log('info', `watching ${this.entries.size} token(s)${this.configFile ? ` from ${this.configFile}` : ''}`);
   }
 
@@ -115,10 +118,10 @@ export class TokenWatcher {
     return config;
   }
 
-  /** Makes the entries match `config`: new and changed tokens are checked at once. */
-  private apply(config: Config): { added: number; removed: number; changed: number } {
+  /** Makes the entries match `config`; returns the new and changed ones, to be checked. */
+  private apply(config: Config): { added: number; removed: number; changed: number; pending: [Entry, string][] } {
     const wanted = selectTokens(config, this.options.names ?? []);
-    const counts = { added: 0, removed: 0, changed: 0 };
+    const counts = { added: 0, removed: 0, changed: 0, pending: [] as [Entry, string][] };
     const names = new Set(wanted.map((t) => t.name));
     for (const [name, entry] of this.entries) {
       if (names.has(name)) continue;
@@ -139,7 +142,7 @@ export class TokenWatcher {
       }
       const entry: Entry = { token, account, signature, nextAt: null, again: false, early: 0, failures: 0 };
       this.entries.set(token.name, entry);
-      void this.run(entry, existing ? 'config changed' : 'start');
+      counts.pending.push([entry, existing ? 'config changed' : this.fsWatcher ? 'added to the config' : 'start']);
     }
     return counts;
   }
@@ -161,9 +164,10 @@ export class TokenWatcher {
       this.log.log('error', `config not reloaded (${reason}), keeping the previous one: ${(error as Error).message}`);
       return;
     }
-    const { added, removed, changed } = this.apply(config);
+    const { added, removed, changed, pending } = this.apply(config);
     this.log.log('info', `config reloaded (${reason}): ${added} added, ${removed} removed, ${changed} changed, ${this.entries.size} watched`);
     await this.updateWatchedDirs();
+    for (const [entry, why] of pending) void this.run(entry, why);
     this.statusChanged();
   }
 
@@ -199,11 +203,13 @@ export class TokenWatcher {
     }
     if (this.stopped || this.entries.get(entry.token.name) !== entry) return;
     const now = this.environment.now();
-    entry.last = { ...result, at: now };
+    // A file event after our own write finds nothing to do: keep the last real result.
+    const echo = result.action === 'kept' && reason.startsWith('file ');
+    if (!echo) entry.last = { ...result, at: now };
     entry.failures = result.action === 'failed' ? entry.failures + 1 : 0;
     const delayMs = this.nextDelayMs(entry, result, now);
     this.schedule(entry, delayMs);
-    this.logResult(entry, result, reason, delayMs);
+    this.logResult(entry, result, reason, delayMs, echo);
     this.options.onResult?.(result);
     this.statusChanged();
   }
@@ -225,13 +231,13 @@ export class TokenWatcher {
     entry.timer = setTimeout(() => void this.run(entry, 'timer'), Math.min(delayMs, MAX_TIMER_MS));
   }
 
-  private logResult(entry: Entry, result: RefreshResult, reason: string, delayMs: number): void {
+  private logResult(entry: Entry, result: RefreshResult, reason: string, delayMs: number, echo: boolean): void {
     const left = result.secondsLeft === null ? 'expiry unknown' : result.secondsLeft > 0 ? `${formatDuration(result.secondsLeft)} left` : 'expired';
     const next = `next check in ${formatDuration(delayMs / 1000)}`;
     const name = `token ${entry.token.name}`;
     // A check prompted by a file event that found nothing to do is usually our own write echoed
     // back by the file system: not worth a line.
-    if (result.action === 'kept' && reason.startsWith('file ')) return;
+    if (echo) return;
     if (result.action === 'failed') {
       this.log.log('error', `${name}: refresh failed (${reason}, attempt ${entry.failures}): ${result.detail}; ${left}; retry in ${formatDuration(delayMs / 1000)}`);
     } else {
@@ -239,10 +245,14 @@ export class TokenWatcher {
     }
   }
 
-  /** A hint from the file system: check the token soon (debounced). */
+  /** A hint from the file system: check the token soon (debounced; the most telling reason wins). */
   private hint(entry: Entry, what: string): void {
+    if (what !== 'file event' || !entry.hintTimer) entry.hintReason = what;
     clearTimeout(entry.hintTimer);
-    entry.hintTimer = setTimeout(() => void this.run(entry, what), HINT_DEBOUNCE_MS);
+    entry.hintTimer = setTimeout(() => {
+      entry.hintTimer = undefined;
+      void this.run(entry, entry.hintReason ?? what);
+    }, HINT_DEBOUNCE_MS);
   }
 
   private interesting(path: string): boolean {
@@ -269,6 +279,9 @@ export class TokenWatcher {
       ignored: (path: string) => !this.interesting(path),
     });
     this.fsWatcher.on('all', (event, path) => this.onFileEvent(event, resolve(path)));
+    // chokidar reports add/unlink against what it believes is there; a file written and deleted
+    // again before it looked is reported as neither. Raw events are reported always.
+    this.fsWatcher.on('raw', (_event, name, details) => this.onRawEvent(String(name ?? ''), (details as { watchedPath?: string }).watchedPath));
     this.fsWatcher.on('error', (error) => this.log.log('warn', `file watching: ${(error as Error).message}`));
     await new Promise<void>((ready) => this.fsWatcher!.once('ready', () => ready()));
   }
@@ -281,6 +294,12 @@ export class TokenWatcher {
     this.watchedDirs = wanted;
     if (added.length) this.fsWatcher.add(added);
     if (removed.length) this.fsWatcher.unwatch(removed);
+  }
+
+  private onRawEvent(name: string, watchedPath: string | undefined): void {
+    if (this.stopped || !name || !watchedPath) return;
+    const path = basename(watchedPath) === name ? resolve(watchedPath) : resolve(watchedPath, name);
+    for (const entry of this.entries.values()) if (resolve(entry.token.path) === path) this.hint(entry, 'file event');
   }
 
   private onFileEvent(event: string, path: string): void {
