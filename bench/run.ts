@@ -1,6 +1,14 @@
 // `npm run bench`: every figure is a ratio against a baseline measured in the same run.
+// BENCH_ONLY=discovery,refresh,watch picks some; BENCH_QUIET_SECONDS shortens the idle minute.
 import { benchDiscovery } from './discovery.js';
 import { benchRefresh } from './refresh.js';
+import { benchWatch } from './watch.js';
 
-const results = [benchDiscovery(), await benchRefresh()];
+const benches: Record<string, () => boolean | Promise<boolean>> = { discovery: benchDiscovery, refresh: benchRefresh, watch: benchWatch };
+const only = process.env.BENCH_ONLY?.split(',');
+const results: boolean[] = [];
+for (const [name, bench] of Object.entries(benches)) {
+  if (only && !only.includes(name)) continue;
+  results.push(await bench());
+}
 if (results.some((ok) => !ok)) console.log('\nSome figures are over their targets (see above).');
