@@ -65,7 +65,8 @@ export async function benchWatch(): Promise<boolean> {
     const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
     children.push(idle);
     for (const { dir, count } of dirs) await until(() => existsSync(join(dir, 'tokens', `t${count - 1}.token`)), 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 2000)); // let start-up settle
+    // Let start-up settle: V8 collects and shrinks its heaps for a few seconds after the burst.
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
     const before = [...watchers, idle].map((c) => procStats(c.pid!));
     await new Promise((resolve) => setTimeout(resolve, QUIET_SECONDS * 1000));
     const after = [...watchers, idle].map((c) => procStats(c.pid!));

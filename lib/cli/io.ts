@@ -12,6 +12,8 @@ export interface CliIo {
 
 // Writing straight to the descriptor spares a short-lived command the set-up of Node's stdio
 // streams (about a millisecond); a non-blocking descriptor (EAGAIN) falls back to the stream.
+const usedStreams = new Set<NodeJS.WriteStream>();
+
 function writer(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => void {
   return (text) => {
     const bytes = Buffer.from(text);
@@ -20,9 +22,17 @@ function writer(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => 
       while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      usedStreams.add(stream());
       stream().write(bytes.subarray(offset));
     }
   };
+}
+
+/** Resolves once output that went through Node's streams (the EAGAIN fallback) is written. */
+export async function flushOutput(): Promise<void> {
+  for (const stream of usedStreams) {
+    if (stream.writableLength > 0) await new Promise((resolve) => stream.once('drain', resolve));
+  }
 }
 
 export const processIo: CliIo = {

@@ -1,7 +1,7 @@
 // The `tokenenv` command: dispatches to lazily loaded command modules, so that a fast command
 // (discover, used in `$(tokenenv discover)` and shell hooks) loads only what it needs.
 import { ExitCode, TokenenvError } from '../errors.js';
-import { processIo, type CliIo, type Command } from './io.js';
+import { flushOutput, processIo, type CliIo, type Command } from './io.js';
 
 // In the CLI bundle, commands other than the fast ones are separate CommonJS files loaded with
 // require (scripts/bundle-cli.mjs defines this loader); in the plain ES module build, import().
@@ -94,7 +94,11 @@ export function reportError(error: unknown, io: CliIo): number {
   return ExitCode.failure;
 }
 
-/** The bin entry point: runs with the process's arguments and sets its exit code. */
+/** The bin entry point: runs with the process's arguments and exits with the command's code.
+ * Exiting explicitly matters for the long-running commands: a library's leftover timer (say, a
+ * file watcher's throttle) must not hold a stopped watcher alive for another second. */
 export async function runFromProcess(): Promise<void> {
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  await flushOutput();
+  process.exit(code);
 }

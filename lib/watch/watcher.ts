@@ -2,6 +2,7 @@
 // moment it stops being fresh (minus jitter) is the source of truth; file-system events are
 // hints: a token file deleted or replaced is checked at once, an edited config is reloaded.
 // Nothing polls: an idle watcher sleeps until the next timer or event.
+import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { loadConfig, selectTokens, type AccountConfig, type Config, type TokenConfig } from '../config/config.js';
@@ -71,15 +72,18 @@ interface Entry {
   failures: number;
   last?: RefreshResult & { at: number };
   hintTimer?: NodeJS.Timeout;
-  hintReason?: string;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const HINT_DEBOUNCE_MS = 20;
+/** Refreshes run at once at most: 500 tokens at start must not hit the issuer all together. */
+const PARALLEL_REFRESHES = 8;
 
 export class TokenWatcher {
   private readonly environment: TokenEnvironment;
   private readonly entries = new Map<string, Entry>();
+  /** Entries by resolved token path, for file events. */
+  private readonly byPath = new Map<string, Entry>();
   private readonly abort = new AbortController();
   private readonly retry: RetryPolicy;
   private fsWatcher?: FSWatcher;
@@ -89,6 +93,8 @@ export class TokenWatcher {
   private readonly startedAt: number;
   private statusTimer?: NodeJS.Timeout;
   private reloadTimer?: NodeJS.Timeout;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly options: WatcherOptions) {
     this.environment = resolveEnvironment(options);
@@ -105,9 +111,12 @@ export class TokenWatcher {
     const config = this.readConfig();
     this.configFile = config.file ? resolve(config.file) : undefined;
     const { pending } = this.apply(config);
-    // Watch first, then check: a file deleted during the first refreshes is not missed.
+    // First bring every token up to date, then watch, then check each once more (cheaply: only
+    // what changed meanwhile costs a source call). Watching first would feed the watcher an event
+    // for each file written at start: with hundreds of tokens in one directory, a storm.
+    await Promise.all(pending.map(([entry, reason]) => this.run(entry, reason)));
     await this.watchFiles();
-    for (const [entry, reason] of pending) void this.run(entry, reason);
+    for (const entry of this.entries.values()) void this.run(entry, 'file check after start');
     this.log.log('info', `watching ${this.entries.size} token(s)${this.configFile ? ` from ${this.configFile}` : ''}`);
   }
 
@@ -127,6 +136,7 @@ export class TokenWatcher {
       if (names.has(name)) continue;
       this.cancel(entry);
       this.entries.delete(name);
+      this.byPath.delete(resolve(entry.token.path));
       counts.removed++;
     }
     for (const token of wanted) {
@@ -142,6 +152,8 @@ export class TokenWatcher {
       }
       const entry: Entry = { token, account, signature, nextAt: null, again: false, early: 0, failures: 0 };
       this.entries.set(token.name, entry);
+      if (existing) this.byPath.delete(resolve(existing.token.path));
+      this.byPath.set(resolve(token.path), entry);
       counts.pending.push([entry, existing ? 'config changed' : this.fsWatcher ? 'added to the config' : 'start']);
     }
     return counts;
@@ -188,7 +200,31 @@ export class TokenWatcher {
     return entry.running;
   }
 
+  private async slot(): Promise<void> {
+    if (this.active < PARALLEL_REFRESHES) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
   private async attempt(entry: Entry, reason: string): Promise<void> {
+    await this.slot();
+    try {
+      await this.attemptNow(entry, reason);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async attemptNow(entry: Entry, reason: string): Promise<void> {
+    if (this.stopped) return;
     let result: RefreshResult;
     try {
       // A timer fires early by its jitter (plus timer slack): it must refresh, not find the token
@@ -245,20 +281,20 @@ export class TokenWatcher {
     }
   }
 
-  /** A hint from the file system: check the token soon (debounced; the most telling reason wins). */
-  private hint(entry: Entry, what: string): void {
-    if (what !== 'file event' || !entry.hintTimer) entry.hintReason = what;
+  /** A hint from the file system: check the token soon (debounced). */
+  private hint(entry: Entry): void {
     clearTimeout(entry.hintTimer);
     entry.hintTimer = setTimeout(() => {
       entry.hintTimer = undefined;
-      void this.run(entry, entry.hintReason ?? what);
+      void this.run(entry, existsSync(entry.token.path) ? 'file changed' : 'file deleted');
     }, HINT_DEBOUNCE_MS);
   }
 
+  // chokidar follows the directories and the config file; token files are left to the raw events
+  // of the directory watches, which report every entry: following 500 token files one by one
+  // would cost 500 more watches and stat calls for nothing.
   private interesting(path: string): boolean {
-    if (this.watchedDirs.has(path) || path === this.configFile) return true;
-    for (const entry of this.entries.values()) if (entry.token.path === path) return true;
-    return false;
+    return this.watchedDirs.has(path) || path === this.configFile;
   }
 
   private wantedDirs(): Set<string> {
@@ -279,8 +315,8 @@ export class TokenWatcher {
       ignored: (path: string) => !this.interesting(path),
     });
     this.fsWatcher.on('all', (event, path) => this.onFileEvent(event, resolve(path)));
-    // chokidar reports add/unlink against what it believes is there; a file written and deleted
-    // again before it looked is reported as neither. Raw events are reported always.
+    // Raw events are reported for every entry, always; chokidar's own add/unlink would also depend
+    // on what it believed was there (a file written and deleted again before it looked is neither).
     this.fsWatcher.on('raw', (_event, name, details) => this.onRawEvent(String(name ?? ''), (details as { watchedPath?: string }).watchedPath));
     this.fsWatcher.on('error', (error) => this.log.log('warn', `file watching: ${(error as Error).message}`));
     await new Promise<void>((ready) => this.fsWatcher!.once('ready', () => ready()));
@@ -299,18 +335,14 @@ export class TokenWatcher {
   private onRawEvent(name: string, watchedPath: string | undefined): void {
     if (this.stopped || !name || !watchedPath) return;
     const path = basename(watchedPath) === name ? resolve(watchedPath) : resolve(watchedPath, name);
-    for (const entry of this.entries.values()) if (resolve(entry.token.path) === path) this.hint(entry, 'file event');
+    const entry = this.byPath.get(path);
+    if (entry) this.hint(entry);
   }
 
   private onFileEvent(event: string, path: string): void {
-    if (this.stopped) return;
-    if (path === this.configFile) {
-      clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => void this.reload(`config file ${event === 'unlink' ? 'removed' : 'changed'}`), 50);
-      return;
-    }
-    const what = event === 'unlink' ? 'file deleted' : event === 'add' ? 'file created' : 'file changed';
-    for (const entry of this.entries.values()) if (resolve(entry.token.path) === path) this.hint(entry, what);
+    if (this.stopped || path !== this.configFile) return;
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => void this.reload(`config file ${event === 'unlink' ? 'removed' : 'changed'}`), 50);
   }
 
   status(): WatchStatus {
