@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const bundled = new Set(['jose', 'env-paths']);
-export const SEPARATE_COMMANDS = ['refresh', 'config', 'watch', 'status', 'exec', 'systemd', 'demo'];
+export const SEPARATE_COMMANDS = ['refresh', 'config', 'watch', 'status', 'exec', 'systemd', 'demo', 'shell'];
 
 const common = {
   bundle: true,
@@ -37,7 +37,7 @@ const separateCommands = {
 await Promise.all([
   build({
     ...common, entryPoints: ['lib/cli/main.ts'], outfile: 'dist/cli/tokenenv.cjs', plugins: [separateCommands],
-    banner: { js: "const TOKENENV_LOAD_COMMAND = (name) => require('./commands/' + name + '.cjs');" },
+    banner: { js: "const TOKENENV_LOAD_COMMAND = (file) => require('./commands/' + file + '.cjs');" },
   }),
   ...SEPARATE_COMMANDS.map((name) => build({ ...common, entryPoints: [`lib/cli/${name}.ts`], outfile: `dist/cli/commands/${name}.cjs` })),
 ]);

@@ -5,10 +5,12 @@ import { flushOutput, processIo, type CliIo, type Command } from './io.js';
 
 // In the CLI bundle, commands other than the fast ones are separate CommonJS files loaded with
 // require (scripts/bundle-cli.mjs defines this loader); in the plain ES module build, import().
-declare const TOKENENV_LOAD_COMMAND: ((name: string) => { command: Command }) | undefined;
+declare const TOKENENV_LOAD_COMMAND: ((file: string) => Record<string, unknown>) | undefined;
 type Loaded = Promise<{ command: Command }>;
-const separate = (name: string, load: () => Loaded) => (): Loaded =>
-  (typeof TOKENENV_LOAD_COMMAND === 'function' ? Promise.resolve(TOKENENV_LOAD_COMMAND(name)) : load());
+const separate = (file: string, load: () => Promise<Record<string, unknown>>, exported = 'command') => async (): Loaded => {
+  const module = typeof TOKENENV_LOAD_COMMAND === 'function' ? TOKENENV_LOAD_COMMAND(file) : await load();
+  return { command: module[exported] as Command };
+};
 
 const COMMANDS: Record<string, () => Loaded> = {
   discover: () => import('./discover.js'),
@@ -20,6 +22,9 @@ const COMMANDS: Record<string, () => Loaded> = {
   exec: separate('exec', () => import('./exec.js')),
   systemd: separate('systemd', () => import('./systemd.js')),
   demo: separate('demo', () => import('./demo.js')),
+  'shell-token': separate('shell', () => import('./shell.js'), 'shellToken'),
+  'shell-path': separate('shell', () => import('./shell.js'), 'shellPath'),
+  init: separate('shell', () => import('./shell.js'), 'init'),
 };
 
 // Set by the bundler (scripts/bundle-cli.mjs) from package.json.
@@ -28,9 +33,9 @@ declare const TOKENENV_VERSION: string;
 async function overview(): Promise<string> {
   const lines = ['Usage: tokenenv COMMAND [OPTIONS]', '', 'WLCG bearer tokens: find them, check them, keep them fresh.', '', 'Commands:'];
   for (const [name, load] of Object.entries(COMMANDS)) {
-    lines.push(`  ${name.padEnd(10)} ${(await load()).command.summary}`);
+    lines.push(`  ${name.padEnd(12)} ${(await load()).command.summary}`);
   }
-  lines.push(`  ${'help'.padEnd(10)} show a command's options: tokenenv help COMMAND`, '',
+  lines.push(`  ${'help'.padEnd(12)} show a command's options: tokenenv help COMMAND`, '',
     'Exit codes: 0 ok, 1 failure, 2 usage, 3 no token found, 4 invalid token or unsafe file,',
     '            5 token expired or below --min-lifetime', '',
     'Options: -h, --help; -V, --version');

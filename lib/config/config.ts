@@ -6,7 +6,7 @@ import { TokenenvError, UsageError } from '../errors.js';
 import { tokenLocation } from '../discovery.js';
 import { configCandidates } from '../paths.js';
 import { IniError, parseIni, type IniDocument } from './ini.js';
-import { ACCOUNT_KEYS, DEFAULTS, SOURCE_TYPES, TOKEN_KEYS, type SourceType } from './schema.js';
+import { ACCOUNT_KEYS, DEFAULTS, ENDPOINT_KEYS, SOURCE_TYPES, TOKEN_KEYS, type SourceType } from './schema.js';
 import { splitCommandLine } from './words.js';
 
 export interface AccountConfig {
@@ -41,11 +41,21 @@ export interface TokenConfig {
   owner?: string;
 }
 
+/** `[endpoint ENDPOINT]`: overrides for the token the shell wrappers use at ENDPOINT. */
+export interface EndpointConfig {
+  endpoint: string;
+  audience?: string;
+  scope?: string;
+  account?: string;
+  minLifetime?: number;
+}
+
 export interface Config {
   /** The file read, or undefined for a config made from command-line flags. */
   file?: string;
   accounts: Map<string, AccountConfig>;
   tokens: TokenConfig[];
+  endpoints?: Map<string, EndpointConfig>;
 }
 
 export interface LoadedConfig {
@@ -79,7 +89,7 @@ function readConfigText(path: string): string {
   }
 }
 
-const SECTION = /^(account|token)\s+(\S.*)$/;
+const SECTION = /^(account|token|endpoint)\s+(\S.*)$/;
 
 export interface LoadOptions extends EnvironmentOptions {
   /** `--config FILE`. */
@@ -96,7 +106,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 /** Turns a parsed INI document into accounts and tokens, collecting every problem. */
 export function interpretConfig(doc: IniDocument, environment: TokenEnvironment): LoadedConfig {
   const problems: IniError[] = [];
-  const config: Config = { file: doc.file, accounts: new Map(), tokens: [] };
+  const config: Config = { file: doc.file, accounts: new Map(), tokens: [], endpoints: new Map() };
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
@@ -106,20 +116,28 @@ export function interpretConfig(doc: IniDocument, environment: TokenEnvironment)
       return undefined;
     }
   };
+  // Tokens and endpoints name accounts: read them once every account is known.
   const tokenSections: [string, string][] = [];
+  const endpointSections: [string, string][] = [];
   for (const section of doc.sections) {
     const match = SECTION.exec(section.name);
     if (!match) {
-      problems.push(doc.errorAt(section.name, undefined, 'unknown section: expected [account NAME] or [token NAME]'));
+      problems.push(doc.errorAt(section.name, undefined, 'unknown section: expected [account NAME], [token NAME] or [endpoint ENDPOINT]'));
       continue;
     }
-    const [, kind, name] = match as unknown as [string, 'account' | 'token', string];
-    if (kind === 'account') {
+    const [, kind, name] = match as unknown as [string, 'account' | 'token' | 'endpoint', string];
+    if (kind === 'endpoint') {
+      endpointSections.push([section.name, name.trim()]);
+    } else if (kind === 'account') {
       const account = attempt(() => readAccount(doc, section.name, name.trim(), problems));
       if (account) config.accounts.set(account.name, account);
     } else {
       tokenSections.push([section.name, name.trim()]);
     }
+  }
+  for (const [section, name] of endpointSections) {
+    const endpoint = attempt(() => readEndpoint(doc, section, name, config, problems));
+    if (endpoint) config.endpoints!.set(endpoint.endpoint, endpoint);
   }
   for (const [section, name] of tokenSections) {
     const token = attempt(() => readToken(doc, section, name, config, environment, problems));
@@ -264,6 +282,23 @@ function readToken(doc: IniDocument, section: string, name: string, config: Conf
   }
   if (explicitPath && !explicitPath.startsWith('/')) problems.push(doc.errorAt(section, 'token_path', 'must be an absolute path'));
   return token;
+}
+
+function readEndpoint(doc: IniDocument, section: string, endpoint: string, config: Config, problems: IniError[]): EndpointConfig {
+  checkKeys(doc, section, (key) => (ENDPOINT_KEYS.has(key) ? undefined : 'unknown key (an [endpoint] takes audience, scope, account, min_lifetime)'), problems);
+  const result: EndpointConfig = { endpoint };
+  const get = (key: string) => doc.get(section, key)?.trim() || undefined;
+  const audience = get('audience');
+  const scope = get('scope');
+  const account = get('account');
+  if (audience) result.audience = audience;
+  if (scope) result.scope = scope;
+  if (account) {
+    if (!config.accounts.has(account)) throw doc.errorAt(section, 'account', `no [account ${account}] section`);
+    result.account = account;
+  }
+  if (doc.has(section, 'min_lifetime')) result.minLifetime = positiveSeconds(doc, section, 'min_lifetime', DEFAULTS.minLifetime, problems);
+  return result;
 }
 
 /** A config for one token defined by command-line flags (no file). */

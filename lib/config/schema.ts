@@ -31,6 +31,9 @@ export const TOKEN_KEYS = new Set([
   'owner', 'refresh_interval',
 ]);
 
+/** Keys of `[endpoint ENDPOINT]` sections: what the shell wrappers ask for at that endpoint. */
+export const ENDPOINT_KEYS = new Set(['audience', 'scope', 'account', 'min_lifetime']);
+
 export const DEFAULTS = {
   /** Seconds a token must still be valid; below it, refresh. */
   minLifetime: 300,

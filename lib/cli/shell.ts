@@ -1,0 +1,141 @@
+// The commands behind shell/tokenenv.sh: `shell-token` (the wrappers' slow path), `shell-path`
+// and `init` (so that `source "$(tokenenv shell-path)"` works from an npm install).
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { findConfigFile, loadConfig, type Config, type TokenConfig } from '../config/config.js';
+import { DEFAULTS } from '../config/schema.js';
+import { decodeClaims, secondsLeft } from '../claims.js';
+import { discoverTokenSync, tokenLocation } from '../discovery.js';
+import { resolveEnvironment, type TokenEnvironment } from '../environment.js';
+import { ExitCode, TokenenvError, TokenExpiredError, UsageError } from '../errors.js';
+import { stateDirectory } from '../paths.js';
+import { refreshToken, stampFresh } from '../refresh.js';
+import { parseCommandArgs, type CliIo, type Command } from './io.js';
+
+/** The purpose suffix of an endpoint's token; shell/tokenenv.sh computes the same with builtins. */
+export function endpointPurpose(endpoint: string): string {
+  return `tokenenv-ep-${endpoint.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 180)}`;
+}
+
+function hasConfig(explicit: string | undefined, environment: TokenEnvironment): boolean {
+  try {
+    findConfigFile(explicit, environment.env);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The token the wrappers use: the default one, or one per endpoint ([endpoint] sections override). */
+function wrapperToken(config: Config, endpoint: string | undefined, environment: TokenEnvironment): TokenConfig | undefined {
+  const fallback = config.tokens.find((t) => t.name === 'default') ?? (config.tokens.length === 1 ? config.tokens[0] : undefined);
+  if (!endpoint) return fallback;
+  const override = config.endpoints?.get(endpoint);
+  const account = override?.account ?? fallback?.account ?? (config.accounts.size === 1 ? [...config.accounts.keys()][0] : undefined);
+  if (!account) throw new UsageError(`${config.file}: no account for endpoint ${endpoint}: add [endpoint ${endpoint}] with account = NAME, or a [token default]`);
+  const scope = override?.scope ?? fallback?.scope;
+  return {
+    name: `endpoint ${endpoint}`,
+    account,
+    path: tokenLocation({ ...environment, purpose: endpointPurpose(endpoint) }).path,
+    audience: override?.audience ?? endpoint,
+    ...(scope ? { scope } : {}),
+    minLifetime: override?.minLifetime ?? fallback?.minLifetime ?? DEFAULTS.minLifetime,
+    refreshInterval: fallback?.refreshInterval ?? DEFAULTS.refreshInterval,
+  };
+}
+
+const SHELL_TOKEN_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  endpoint: { type: 'string' },
+  kind: { type: 'string' },
+} as const;
+
+export const shellToken: Command = {
+  summary: 'the shell wrappers\' slow path: make sure a fresh token exists and print its file',
+  usage: `tokenenv shell-token [--endpoint ENDPOINT] [--kind condor|arc|arcdata|fts] [--config FILE]
+
+Prints the path of a fresh token file for the wrappers in shell/tokenenv.sh: the default token,
+or with --endpoint the one for that endpoint (audience = the endpoint unless an [endpoint] section
+of the config says otherwise), refreshing it first when needed. Without a config, the discovered
+token is used as it is ("-" when it is in BEARER_TOKEN).
+Exit codes: 0 ok, 2 usage or config error, 3 no token, 4 invalid, 5 expired; 1 refresh failed.`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs('shell-token', args, SHELL_TOKEN_OPTIONS);
+    const environment = resolveEnvironment({ env: io.env });
+    const endpoint = values.endpoint || undefined;
+    const stateDir = stateDirectory(environment.env);
+    if (hasConfig(values.config, environment)) {
+      const { config, problems } = loadConfig({ env: io.env, ...(values.config ? { file: values.config } : {}) });
+      if (problems.length) throw new UsageError(problems.map((p) => p.message).join('\n'));
+      const token = wrapperToken(config, endpoint, environment);
+      if (token) {
+        const result = await refreshToken(token, config.accounts.get(token.account)!, { env: io.env });
+        if (result.action === 'failed' && !(result.secondsLeft !== null && result.secondsLeft > 0)) {
+          throw Object.assign(new TokenenvError(`${token.name}: ${result.detail}`), { exitCode: ExitCode.failure });
+        }
+        if (result.action === 'failed') io.stderr(`tokenenv: warning: ${token.name}: ${result.detail}\n`);
+        if (result.action === 'kept' && result.freshUntil !== null) {
+          const expiresAt = result.secondsLeft === null ? undefined : environment.now() + result.secondsLeft;
+          await stampFresh(stateDir, environment.euid, token.path, { state: 'fresh', freshUntil: result.freshUntil, reason: '', token: '', claims: { format: 'opaque', reason: '' }, ...(expiresAt ? { expiresAt } : {}) });
+        }
+        io.stdout(`${token.path}\n`);
+        return ExitCode.ok;
+      }
+    }
+    // No config (or no default token in it): the discovered token, used as it is.
+    const found = discoverTokenSync({ env: io.env });
+    const claims = decodeClaims(found.token);
+    const left = secondsLeft(claims, environment.now());
+    if (left !== undefined && left <= 0) throw new TokenExpiredError(`${found.path ?? found.source}: expired, and no config to refresh it from (see tokenenv setup)`);
+    if (endpoint) io.stderr(`tokenenv: warning: no config to get a token for ${endpoint}: using the discovered token\n`);
+    if (!found.path) {
+      io.stdout('-\n');
+      return ExitCode.ok;
+    }
+    if (left !== undefined && claims.format === 'jwt') {
+      await stampFresh(stateDir, environment.euid, found.path, { state: 'fresh', freshUntil: claims.expiresAt! - Math.min(60, left / 2), expiresAt: claims.expiresAt!, reason: '', token: '', claims });
+    }
+    io.stdout(`${found.path}\n`);
+    return ExitCode.ok;
+  },
+};
+
+/** shell/tokenenv.sh beside the installed package (bin/ and shell/ are siblings). */
+function scriptPath(): string {
+  const bin = realpathSync(process.argv[1] ?? '.');
+  const script = join(dirname(bin), '..', 'shell', 'tokenenv.sh');
+  if (!existsSync(script)) throw new TokenenvError(`shell integration not found at ${script}`);
+  return realpathSync(script);
+}
+
+export const shellPath: Command = {
+  summary: 'print the path of shell/tokenenv.sh, for: source "$(tokenenv shell-path)"',
+  usage: 'tokenenv shell-path',
+  async run(args: string[], io: CliIo): Promise<number> {
+    parseCommandArgs('shell-path', args, {});
+    io.stdout(`${scriptPath()}\n`);
+    return ExitCode.ok;
+  },
+};
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export const init: Command = {
+  summary: 'print the lines that load the shell integration: eval "$(tokenenv init bash)"',
+  usage: `tokenenv init bash|zsh
+
+Prints what to put in ~/.bashrc or ~/.zshrc (or to eval): it points TOKENENV_BIN at this
+tokenenv and sources shell/tokenenv.sh. For example: eval "$(tokenenv init bash)"`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { positionals } = parseCommandArgs('init', args, {}, 1);
+    const shell = positionals[0];
+    if (shell !== 'bash' && shell !== 'zsh') throw new UsageError('init: expected bash or zsh');
+    const bin = realpathSync(process.argv[1] ?? '.');
+    io.stdout(`TOKENENV_BIN=${shellQuote(bin)}\nsource ${shellQuote(scriptPath())}\n`);
+    return ExitCode.ok;
+  },
+};
