@@ -116,19 +116,19 @@ __tokenenv_endpoint() {
 
 # The token file for this call into __tokenenv_f: fast path by stamp, else one tokenenv call.
 __tokenenv_token_file() {
-  local kind=$1 key out status
+  local kind=$1 key out rc   # not "status": read-only in zsh
   key=${__tokenenv_ep:-default}
   __tokenenv_f=${__tokenenv_files[$key]:-}
   if [ -z "$__tokenenv_f" ]; then __tokenenv_conventional_file "$__tokenenv_ep"; fi
   if __tokenenv_fresh "$__tokenenv_f"; then return 0; fi
   if [ -n "$__tokenenv_ep" ]; then
-    out=$(command "${TOKENENV_BIN:-tokenenv}" shell-token --kind "$kind" --endpoint "$__tokenenv_ep") && status=0 || status=$?
+    out=$(command "${TOKENENV_BIN:-tokenenv}" shell-token --kind "$kind" --endpoint "$__tokenenv_ep") && rc=0 || rc=$?
   else
-    out=$(command "${TOKENENV_BIN:-tokenenv}" shell-token --kind "$kind") && status=0 || status=$?
+    out=$(command "${TOKENENV_BIN:-tokenenv}" shell-token --kind "$kind") && rc=0 || rc=$?
   fi
-  if [ "$status" -ne 0 ]; then
-    printf 'tokenenv: no valid token for %s; not running it (exit %s)\n' "${__tokenenv_ep:-this call}" "$status" >&2
-    return "$status"
+  if [ "$rc" -ne 0 ]; then
+    printf 'tokenenv: no valid token for %s; not running it (exit %s)\n' "${__tokenenv_ep:-this call}" "$rc" >&2
+    return "$rc"
   fi
   __tokenenv_f=$out
   __tokenenv_files[$key]=$out
@@ -183,7 +183,9 @@ fi
 __tokenenv_define() {
   local kind=$1 client
   for client in $2; do
-    # Hyphenated names only where the shell accepts them (not in bash's POSIX mode).
+    # Hyphenated names only where the shell accepts them: not in bash's POSIX mode (bash as sh,
+    # set -o posix), where the mere attempt is a fatal error of the special builtin eval.
+    case "$client" in *-*) [[ -o posix ]] && continue ;; esac
     eval "function $client { __tokenenv_run $kind $client \"\$@\"; }" 2>/dev/null || true
   done
 }
