@@ -1,7 +1,7 @@
 // Bundles the CLI into CommonJS files. Start-up time is the product here (`$(tokenenv
 // discover)` runs in scripts, prompts and shell wrappers): one CJS file loads in a fraction of the
 // time of a dozen ES modules and skips the ES module loader altogether. The fast commands
-// (discover, inspect) live in the main bundle; every other command is a bundle of its own,
+// (discover) lives in the main bundle; every other command is a bundle of its own,
 // loaded only when run, so that the main bundle stays small. The library (dist/lib) stays the
 // plain tsc output. Runtime dependencies stay external, except the small ones on fast paths.
 import { build } from 'esbuild';
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const bundled = new Set(['jose', 'env-paths']);
-export const SEPARATE_COMMANDS = ['refresh', 'config', 'watch', 'status', 'exec', 'systemd', 'demo', 'shell'];
+export const SEPARATE_COMMANDS = ['inspect', 'refresh', 'config', 'watch', 'status', 'exec', 'systemd', 'demo', 'shell'];
 
 const common = {
   bundle: true,

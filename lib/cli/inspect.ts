@@ -1,7 +1,9 @@
 import { decodeClaims, secondsLeft, WLCG_ANY_AUDIENCE, type JwtClaims } from '../claims.js';
 import { discoverTokenSync } from '../discovery.js';
 import { formatDuration, formatRelative } from '../duration.js';
-import { ExitCode, NoTokenFileError } from '../errors.js';
+import { wouldAccept, type Acceptance } from '../acceptance.js';
+import { ExitCode, NoTokenFileError, UsageError } from '../errors.js';
+import { verifyToken, type Verification } from '../verify.js';
 import { readOpenedSync, readTokenFileSync } from '../token-file.js';
 import { extractToken } from '../token-syntax.js';
 import { parseCommandArgs, type CliIo, type Command } from './io.js';
@@ -10,6 +12,9 @@ import { claimsSummary } from './summary.js';
 const OPTIONS = {
   json: { type: 'boolean' },
   purpose: { type: 'string' },
+  verify: { type: 'boolean' },
+  for: { type: 'string' },
+  op: { type: 'string' },
 } as const;
 
 interface LoadedToken {
@@ -72,34 +77,65 @@ function humanReport(claims: JwtClaims, origin: string, now: number): string {
   return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(11)}${v}`).join('\n') + '\n';
 }
 
+function verificationLines(v: Verification): string {
+  if (v.ok) return `${'Signature'.padEnd(11)}valid (${v.algorithm}${v.keyId ? `, key ${v.keyId}` : ''}), checked against ${v.jwksUri}\n`;
+  return `${'Signature'.padEnd(11)}NOT VALID: ${v.problem}\n`;
+}
+
+function acceptanceLines(a: Acceptance, endpoint: string, operation: string | undefined): string {
+  const verdict = a.accepted ? 'accepted' : 'REFUSED';
+  const lines = [`${'For'.padEnd(11)}${endpoint}${operation ? ` (${operation})` : ''}: ${verdict}`, `${''.padEnd(11)}${a.audience.ok ? 'ok' : 'no'}: ${a.audience.detail}`];
+  if (a.scope) lines.push(`${''.padEnd(11)}${a.scope.ok ? 'ok' : 'no'}: ${a.scope.detail}`);
+  return lines.join('\n') + '\n';
+}
+
 export const command: Command = {
   summary: 'show what a token says: issuer, audience, scopes, expiry (never the token)',
-  usage: `tokenenv inspect [FILE|-] [--json] [--purpose P]
+  usage: `tokenenv inspect [FILE|-] [--json] [--purpose P] [--verify] [--for ENDPOINT [--op OPERATION]]
 
 Shows the claims of the token in FILE, on standard input (-), or found by discovery (default):
 issuer, subject, audience, scopes, groups, when it was issued and when it expires.
 The token itself is never printed. Opaque (non-JWT) tokens are valid but have no known claims.
 
-  --json        print the claims as JSON, for scripts
-  --purpose P   with discovery: read the token for purpose P
+  --json          print the claims as JSON, for scripts
+  --purpose P     with discovery: read the token for purpose P
+  --verify        check the signature against the issuer's keys (OpenID discovery, then its
+                  JWKS), and iss, exp and nbf: no need to paste the token into a web page
+  --for ENDPOINT  would ENDPOINT accept it? Audience (the WLCG "any" audience counts) and, with
+  --op OP         an operation — a client (condor_submit needs compute.create, condor_q
+                  compute.read, condor_rm compute.cancel, arcsub compute.create …) or a scope
+                  (storage.read:/data, read:/) — the scope it needs
 
-Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token or unsafe file, 5 expired.`,
+Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token, unsafe file, bad signature or refused
+--for, 5 expired.`,
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs('inspect', args, OPTIONS, 1);
+    if (values.op && !values.for) throw new UsageError('inspect: --op goes with --for ENDPOINT');
     const given = positionals[0];
     const { token, origin } = given === undefined ? discovered(io, values.purpose) : readGivenToken(given);
     const now = io.now();
     const claims = decodeClaims(token);
+    const verification = values.verify ? await verifyToken(token, { now }) : undefined;
+    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op) : undefined;
     if (values.json) {
       const payload = claims.format === 'jwt' ? claims.payload : null;
-      io.stdout(JSON.stringify({ token: origin, ...claimsSummary(claims, now), payload }, null, 2) + '\n');
+      io.stdout(JSON.stringify({
+        token: origin, ...claimsSummary(claims, now), payload,
+        ...(verification ? { verification } : {}), ...(values.for ? { for: { endpoint: values.for, operation: values.op ?? null, ...(acceptance ?? { accepted: false, reason: 'opaque token' }) } } : {}),
+      }, null, 2) + '\n');
     } else if (claims.format === 'opaque') {
       io.stdout(`${'Token'.padEnd(11)}${origin}\n${'Format'.padEnd(11)}opaque: ${claims.reason}; its claims and expiry are unknown\n`);
+      if (verification) io.stdout(`${'Signature'.padEnd(11)}not checked: ${verification.problem}\n`);
     } else {
       io.stdout(humanReport(claims, origin, now));
+      if (verification) io.stdout(verificationLines(verification));
+      if (acceptance) io.stdout(acceptanceLines(acceptance, values.for!, values.op));
     }
     const left = secondsLeft(claims, now);
-    return left !== undefined && left <= 0 ? ExitCode.expired : ExitCode.ok;
+    if (verification && !verification.ok) return verification.kind === 'expired' ? ExitCode.expired : ExitCode.badToken;
+    if (left !== undefined && left <= 0) return ExitCode.expired;
+    if (values.for && !acceptance?.accepted) return ExitCode.badToken;
+    return ExitCode.ok;
   },
 };

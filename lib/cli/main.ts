@@ -14,7 +14,7 @@ const separate = (file: string, load: () => Promise<Record<string, unknown>>, ex
 
 const COMMANDS: Record<string, () => Loaded> = {
   discover: () => import('./discover.js'),
-  inspect: () => import('./inspect.js'),
+  inspect: separate('inspect', () => import('./inspect.js')),
   refresh: separate('refresh', () => import('./refresh.js')),
   config: separate('config', () => import('./config.js')),
   watch: separate('watch', () => import('./watch.js')),
