@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Loaded> = {
   exec: separate('exec', () => import('./exec.js')),
   systemd: separate('systemd', () => import('./systemd.js')),
   demo: separate('demo', () => import('./demo.js')),
+  doctor: separate('doctor', () => import('./doctor.js')),
   'shell-token': separate('shell', () => import('./shell.js'), 'shellToken'),
   'shell-path': separate('shell', () => import('./shell.js'), 'shellPath'),
   init: separate('shell', () => import('./shell.js'), 'init'),
