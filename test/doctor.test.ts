@@ -44,7 +44,7 @@ describe('tokenenv doctor', function () {
     box.write(token(), fakeJwt({ iat: Math.floor(Date.now() / 1000) - 4000, exp: Math.floor(Date.now() / 1000) - 420 }) + '\n');
     const result = run();
     assert.equal(result.status, 1);
-    assert.match(result.stdout, /^FAIL +expiry +expired 6 min ago\n +fix: tokenenv refresh/m);
+    assert.match(result.stdout, /^FAIL +expiry +expired 7 min ago\n +fix: tokenenv refresh/m);
   });
 
   it('a token issued in the future: clock skew', () => {
