@@ -24,12 +24,17 @@ function execLine(args: string[]): string {
   return [process.execPath, cli, ...args].map(execArg).join(' ');
 }
 
-export function watchService(config: string): string {
+// Sources talk to issuers: start once the network is up.
+function serviceHeader(description: string): string {
   return `[Unit]
-Description=tokenenv: keep WLCG bearer tokens fresh (${config})
+Description=tokenenv: ${description}
 After=network-online.target
 Wants=network-online.target
+`;
+}
 
+export function watchService(config: string): string {
+  return `${serviceHeader(`keep WLCG bearer tokens fresh (${config})`)}
 [Service]
 Type=simple
 ExecStart=${execLine(['watch', '--config', config])}
@@ -45,11 +50,7 @@ WantedBy=default.target
 }
 
 export function refreshService(config: string): string {
-  return `[Unit]
-Description=tokenenv: refresh WLCG bearer tokens once (${config})
-After=network-online.target
-Wants=network-online.target
-
+  return `${serviceHeader(`refresh WLCG bearer tokens once (${config})`)}
 [Service]
 Type=oneshot
 ExecStart=${execLine(['refresh', '--all', '--config', config])}

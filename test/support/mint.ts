@@ -57,3 +57,18 @@ export function mintConfig(mint: Mint, tokens: Record<string, Record<string, str
   }
   return lines.join('\n');
 }
+
+/** A sandbox with a private XDG runtime dir and a Mint source: the usual set-up of CLI tests. */
+export interface MintLab {
+  box: import('./sandbox.js').Sandbox;
+  mint: Mint;
+  env: Record<string, string>;
+}
+
+export async function mintLab(): Promise<MintLab> {
+  const { Sandbox } = await import('./sandbox.js');
+  const { chmodSync } = await import('node:fs');
+  const box = new Sandbox();
+  chmodSync(box.xdg, 0o700);
+  return { box, mint: new Mint(box.dir), env: { XDG_RUNTIME_DIR: box.xdg, HOME: box.path('home') } };
+}

@@ -1,10 +1,10 @@
 // `tokenenv exec`, `status`, `systemd` and `demo`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { runTokenenvAsync } from '../support/cli.js';
-import { Mint, mintConfig } from '../support/mint.js';
+import { mintConfig, mintLab, type Mint } from '../support/mint.js';
 import { requireCommands } from '../support/peers.js';
 import { fakeJwt, Sandbox } from '../support/sandbox.js';
 import { reap, startTokenenv, waitFor, type RunningCommand } from '../support/wait.js';
@@ -16,11 +16,8 @@ describe('exec, status, systemd, demo', function () {
   let env: Record<string, string>;
   let running: RunningCommand | undefined;
 
-  beforeEach(() => {
-    box = new Sandbox();
-    mint = new Mint(box.dir);
-    chmodSync(box.xdg, 0o700);
-    env = { XDG_RUNTIME_DIR: box.xdg, HOME: box.path('home') };
+  beforeEach(async () => {
+    ({ box, mint, env } = await mintLab());
   });
   afterEach(async () => {
     await reap(running);

@@ -1,11 +1,11 @@
 // `tokenenv watch` as a real process: timers keep tokens fresh, file events restore deleted
 // tokens and reload the config, outages keep the old token, signals stop it cleanly.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
 import { decodeClaims } from '../../lib/index.js';
 import { runTokenenvAsync } from '../support/cli.js';
-import { Mint, mintConfig } from '../support/mint.js';
+import { mintConfig, mintLab, type Mint } from '../support/mint.js';
 import { assertNoSecret, Sandbox } from '../support/sandbox.js';
 import { reap, startTokenenv, waitFor, type RunningCommand } from '../support/wait.js';
 
@@ -24,11 +24,8 @@ describe('tokenenv watch', function () {
   let env: Record<string, string>;
   let watch: RunningCommand | undefined;
 
-  beforeEach(() => {
-    box = new Sandbox();
-    mint = new Mint(box.dir);
-    chmodSync(box.xdg, 0o700);
-    env = { XDG_RUNTIME_DIR: box.xdg, HOME: box.path('home') };
+  beforeEach(async () => {
+    ({ box, mint, env } = await mintLab());
   });
   afterEach(async () => {
     await reap(watch);
