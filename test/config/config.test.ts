@@ -85,7 +85,7 @@ audiance = typo
       `${file}:11: key "min_lifetime" in [token u]: expected a whole number of seconds`,
       `${file}:12: key "token_path" in [token u]: must be an absolute path`,
       `${file}:13: key "audiance" in [token u]: unknown key`,
-      `${file}:15: [tokens v]: unknown section: expected [account NAME] or [token NAME]`,
+      `${file}:15: [tokens v]: unknown section: expected [account NAME], [token NAME] or [endpoint ENDPOINT]`,
     ];
     assert.deepEqual(messages, expect);
   });
@@ -102,6 +102,17 @@ account = robot
     assert.match(text, /\[account robot\]: a client-credentials account needs client_id/);
     assert.match(text, /needs token_request_url or issuer/);
     assert.match(text, /needs client_secret or client_secret_file/);
+  });
+
+  it('[endpoint] sections: audience, scope, account and min_lifetime for the shell wrappers', () => {
+    const { config, problems } = load(`[account a]\ncommand = true\n[endpoint ce1.example.org:9619]\naudience = https://wlcg.cern.ch/jwt/v1/any\nscope = compute.read\naccount = a\nmin_lifetime = 900\n[endpoint https://fts.example:8446]\naccount = nobody\ncolour = red\n`);
+    assert.deepEqual(config.endpoints?.get('ce1.example.org:9619'), {
+      endpoint: 'ce1.example.org:9619', audience: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'compute.read', account: 'a', minLifetime: 900,
+    });
+    assert.deepEqual(problems.map((p) => p.message.replace(/^.*config\.ini:/, '')), [
+      '9: key "account" in [endpoint https://fts.example:8446]: no [account nobody] section',
+      '10: key "colour" in [endpoint https://fts.example:8446]: unknown key (an [endpoint] takes audience, scope, account, min_lifetime)',
+    ]);
   });
 
   it('syntax errors come from the INI parser with their line', () => {
