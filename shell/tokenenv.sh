@@ -7,7 +7,7 @@
 # (shell builtins only, reading a freshness stamp that tokenenv writes); otherwise it calls
 # `tokenenv shell-token` once and, if that fails, reports why without running the client.
 #
-# Names it defines: the wrapper functions, tokenenv_status, tokenenv_prompt, tokenenv_unwrap,
+# Names it defines: the wrapper functions, tokenenv_status, tokenenv_doctor, tokenenv_prompt, tokenenv_unwrap,
 # and helpers and variables prefixed __tokenenv_. It reads TOKENENV_WRAP (0: wrappers off) and
 # TOKENENV_BIN (the tokenenv command). Sourcing it twice is harmless; it works under set -euo
 # pipefail. In other shells, sourcing it does nothing.
@@ -71,8 +71,9 @@ __tokenenv_fresh() {
   __tokenenv_state_dir
   stamp="$__tokenenv_d/fresh/${1//\//%}"
   [[ -s $1 && -f $stamp && ! $1 -nt $stamp ]] || return 1
-  { read -r until rest < "$stamp"; } 2>/dev/null || return 1
-  [[ $until == [0-9]* ]] || return 1
+  # IFS set here: the user's IFS (say ":") must not change how the stamp is split.
+  { IFS=' ' read -r until rest < "$stamp"; } 2>/dev/null || return 1
+  case $until in ''|*[!0-9]*) return 1 ;; esac   # digits only, before it meets arithmetic
   __tokenenv_now
   (( until > __tokenenv_t ))
 }
@@ -142,27 +143,33 @@ __tokenenv_run() {
     command "$client" "$@"
     return
   fi
+  if [ "$kind" = fts ]; then
+    # An FTS call that names its own token needs nothing from tokenenv: run it as it is, even
+    # when no token could be had.
+    for arg in "$@"; do
+      case "$arg" in --access-token|--access-token=*) command "$client" "$@"; return ;; esac
+    done
+  fi
   __tokenenv_endpoint "$kind" "$@"
   __tokenenv_token_file "$kind" || return
+  if [ "$kind" = fts ]; then
+    # FTS clients do no discovery: the token goes in argv (visible in ps; see the README).
+    if [ "$__tokenenv_f" = - ]; then
+      token=${BEARER_TOKEN:-}   # no config, and the discovered token is the user's BEARER_TOKEN
+    else
+      { IFS=$' \t' read -r token < "$__tokenenv_f"; } 2>/dev/null || token=''
+      token=${token%$'\r'}
+    fi
+    if [ -z "$token" ]; then
+      printf 'tokenenv: cannot read %s\n' "$__tokenenv_f" >&2
+      return 4
+    fi
+    ( unset BEARER_TOKEN; __tokenenv_exec "$client" --access-token "$token" "$@" )
+    return
+  fi
   if [ "$__tokenenv_f" = - ]; then
     command "$client" "$@"   # the token is in BEARER_TOKEN, as the user set it
     return
-  fi
-  if [ "$kind" = fts ]; then
-    # FTS clients do no discovery: the token goes in argv (visible in ps; see the README),
-    # unless the call already names one.
-    for arg in "$@"; do
-      case "$arg" in --access-token|--access-token=*) token=given ;; esac
-    done
-    if [ -z "$token" ]; then
-      { read -r token < "$__tokenenv_f"; } 2>/dev/null || token=''
-      if [ -z "$token" ]; then
-        printf 'tokenenv: cannot read %s\n' "$__tokenenv_f" >&2
-        return 4
-      fi
-      ( unset BEARER_TOKEN; __tokenenv_exec "$client" --access-token "$token" "$@" )
-      return
-    fi
   fi
   # A subshell that execs the client: the one process is the client itself. BEARER_TOKEN would
   # take precedence over the file in discovery, so it is not passed on.
@@ -210,6 +217,11 @@ tokenenv_status() {
   command "${TOKENENV_BIN:-tokenenv}" status "$@"
 }
 
+# tokenenv doctor, told that the wrappers are loaded in this shell.
+tokenenv_doctor() {
+  TOKENENV_SHELL="${ZSH_VERSION:+zsh $ZSH_VERSION}${BASH_VERSION:+bash $BASH_VERSION}" command "${TOKENENV_BIN:-tokenenv}" doctor "$@"
+}
+
 # For PS1: the default token's remaining lifetime ("tok 19m", "tok 45s", "tok expired",
 # "tok ?"), from its stamp, with builtins only.
 tokenenv_prompt() {
@@ -217,10 +229,10 @@ tokenenv_prompt() {
   __tokenenv_conventional_file ''
   __tokenenv_state_dir
   stamp="$__tokenenv_d/fresh/${__tokenenv_f//\//%}"
-  if ! { read -r until exp < "$stamp"; } 2>/dev/null || [[ $exp != [0-9]* ]]; then
-    printf 'tok ?'
-    return 0
-  fi
+  { IFS=' ' read -r until exp < "$stamp"; } 2>/dev/null || exp=''
+  case $exp in
+    ''|*[!0-9]*) printf 'tok ?'; return 0 ;;
+  esac
   __tokenenv_now
   left=$(( exp - __tokenenv_t ))
   if (( left <= 0 )); then printf 'tok expired'
@@ -245,7 +257,7 @@ tokenenv_unwrap() {
 }
 
 # Completion for the tokenenv command itself.
-__tokenenv_commands='discover inspect refresh config watch status exec systemd demo shell-token shell-path init help'
+__tokenenv_commands='discover inspect refresh config watch status exec systemd demo doctor setup shell-token shell-path init help'
 if [ -n "${ZSH_VERSION:-}" ]; then
   __tokenenv_zsh_complete() {
     if (( CURRENT == 2 )); then
