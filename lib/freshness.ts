@@ -35,6 +35,10 @@ export function effectiveMinLifetime(claims: TokenClaims, minLifetime: number): 
   return Math.min(minLifetime, (claims.expiresAt - claims.issuedAt) / 2);
 }
 
+// Scopes that ask for identity claims or refresh tokens, not for capabilities: issuers need not
+// echo them in the access token's scope claim, so they are not held against a token.
+const IDENTITY_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone', 'wlcg', 'wlcg.groups']);
+
 /** Why `claims` do not match what was asked for, or undefined when they do (or cannot tell). */
 export function mismatch(claims: TokenClaims, wanted: Pick<Wanted, 'audience' | 'scope'>): string | undefined {
   if (claims.format !== 'jwt') return undefined;
@@ -43,7 +47,7 @@ export function mismatch(claims: TokenClaims, wanted: Pick<Wanted, 'audience' | 
     if (claims.audience.length && missing.length) return `audience ${missing.join(' ')} not in the token's audience`;
   }
   if (wanted.scope && claims.payload.scope !== undefined) {
-    const missing = wanted.scope.split(/\s+/).filter((s) => s && !claims.scopes.includes(s));
+    const missing = wanted.scope.split(/\s+/).filter((s) => s && !IDENTITY_SCOPES.has(s) && !claims.scopes.includes(s));
     if (missing.length) return `scope ${missing.join(' ')} not granted`;
   }
   return undefined;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const bundled = new Set(['jose', 'env-paths']);
-export const SEPARATE_COMMANDS = ['inspect', 'refresh', 'config', 'watch', 'status', 'exec', 'systemd', 'demo', 'shell', 'doctor'];
+export const SEPARATE_COMMANDS = ['inspect', 'refresh', 'config', 'watch', 'status', 'exec', 'systemd', 'demo', 'shell', 'doctor', 'setup'];
 
 const common = {
   bundle: true,

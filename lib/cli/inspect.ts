@@ -1,4 +1,4 @@
-import { decodeClaims, secondsLeft, WLCG_ANY_AUDIENCE, type JwtClaims } from '../claims.js';
+import { decodeClaims, secondsLeft, WLCG_ANY_AUDIENCE, type JwtClaims, type TokenClaims } from '../claims.js';
 import { discoverTokenSync } from '../discovery.js';
 import { formatDuration, formatRelative } from '../duration.js';
 import { wouldAccept, type Acceptance } from '../acceptance.js';
@@ -77,6 +77,12 @@ function humanReport(claims: JwtClaims, origin: string, now: number): string {
   return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(11)}${v}`).join('\n') + '\n';
 }
 
+/** What inspect shows a person about a token (setup shows the first token with it too). */
+export function describeToken(claims: TokenClaims, origin: string, now: number): string {
+  if (claims.format === 'opaque') return `${'Token'.padEnd(11)}${origin}\n${'Format'.padEnd(11)}opaque: ${claims.reason}; its claims and expiry are unknown\n`;
+  return humanReport(claims, origin, now);
+}
+
 function verificationLines(v: Verification): string {
   if (v.ok) return `${'Signature'.padEnd(11)}valid (${v.algorithm}${v.keyId ? `, key ${v.keyId}` : ''}), checked against ${v.jwksUri}\n`;
   return `${'Signature'.padEnd(11)}NOT VALID: ${v.problem}\n`;
@@ -125,10 +131,10 @@ Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token, unsafe file, bad signatu
         ...(verification ? { verification } : {}), ...(values.for ? { for: { endpoint: values.for, operation: values.op ?? null, ...(acceptance ?? { accepted: false, reason: 'opaque token' }) } } : {}),
       }, null, 2) + '\n');
     } else if (claims.format === 'opaque') {
-      io.stdout(`${'Token'.padEnd(11)}${origin}\n${'Format'.padEnd(11)}opaque: ${claims.reason}; its claims and expiry are unknown\n`);
+      io.stdout(describeToken(claims, origin, now));
       if (verification) io.stdout(`${'Signature'.padEnd(11)}not checked: ${verification.problem}\n`);
     } else {
-      io.stdout(humanReport(claims, origin, now));
+      io.stdout(describeToken(claims, origin, now));
       if (verification) io.stdout(verificationLines(verification));
       if (acceptance) io.stdout(acceptanceLines(acceptance, values.for!, values.op));
     }

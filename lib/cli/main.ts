@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Loaded> = {
   systemd: separate('systemd', () => import('./systemd.js')),
   demo: separate('demo', () => import('./demo.js')),
   doctor: separate('doctor', () => import('./doctor.js')),
+  setup: separate('setup', () => import('./setup.js')),
   'shell-token': separate('shell', () => import('./shell.js'), 'shellToken'),
   'shell-path': separate('shell', () => import('./shell.js'), 'shellPath'),
   init: separate('shell', () => import('./shell.js'), 'init'),

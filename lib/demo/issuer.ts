@@ -37,6 +37,9 @@ export interface DemoIssuerOptions {
   accessTokenLifetime?: number;
   /** `aud` when a request names none. Default: the WLCG "any" audience `https://wlcg.cern.ch/jwt/v1/any`. */
   defaultAudience?: string;
+  /** Open dynamic client registration (RFC 7591), as IAM offers it: a registered client may
+   * have the scopes it registers with, among these. Default: off. */
+  registration?: { scopes: string[] };
 }
 
 export interface MintRefreshTokenOptions {
@@ -130,7 +133,7 @@ async function createIssuer(server: Server, url: string, clients: DemoClient[], 
       response_types: [],
       token_endpoint_auth_method: 'client_secret_basic', // client_secret_post is accepted too
     })),
-    scopes: [...new Set([...OIDC_SCOPES, ...clients.flatMap((c) => c.scopes)])],
+    scopes: [...new Set([...OIDC_SCOPES, ...clients.flatMap((c) => c.scopes), ...(options.registration?.scopes ?? [])])],
     jwks: { keys: [{ ...jwk, alg: 'ES256', use: 'sig' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
@@ -138,6 +141,7 @@ async function createIssuer(server: Server, url: string, clients: DemoClient[], 
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
     features: {
       devInteractions: { enabled: false },
+      registration: { enabled: options.registration !== undefined },
       clientCredentials: { enabled: true },
       deviceFlow: { enabled: true },
       introspection: { enabled: true },
@@ -187,6 +191,12 @@ async function createIssuer(server: Server, url: string, clients: DemoClient[], 
     rotateRefreshToken: false, // an oidc-agent account keeps its one refresh token
   });
 
+  // A registered client may have what it registered with, among the scopes on offer.
+  provider.on('registration_create.success', (_ctx, client) => {
+    const offered = new Set(options.registration?.scopes ?? []);
+    allowed.set(client.clientId, new Set([...OIDC_SCOPES, ...String(client.scope ?? '').split(' ').filter((s) => offered.has(s))]));
+  });
+
   // Static clients are only validated on first use: do it now, for one clear error at startup.
   for (const c of clients) {
     try {
@@ -208,6 +218,23 @@ async function createIssuer(server: Server, url: string, clients: DemoClient[], 
   const log: TokenRequestRecord[] = [];
   let outage = false;
 
+  // oidc-gen registers as a web client with custom-scheme and http://localhost redirect URIs,
+  // which IAM accepts and oidc-provider refuses for web clients: it is registered as native.
+  // oidc-provider reads the rewritten body; its warning that a body was parsed upstream is left out.
+  const registrationPath = options.registration ? new URL(provider.urlFor('registration')).pathname : undefined;
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== registrationPath || !ctx.is('application/json')) return next();
+    (ctx.req as IncomingMessage & { body?: string }).body = JSON.stringify({ ...JSON.parse(await readSmallBody(ctx.req)), application_type: 'native' });
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+      if (!String(args[0]).includes('already parsed request body')) warn(...args);
+    };
+    try {
+      return await next();
+    } finally {
+      console.warn = warn;
+    }
+  });
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== tokenPath) return next();
     if (outage) {

@@ -20,6 +20,9 @@ export interface CliOptions {
   uid?: number;
   input?: string;
   cwd?: string;
+  /** runTokenenvAsync: called with the whole stdout so far each time more arrives (to answer a
+   * prompt, or approve a device code, while the command runs). */
+  onStdout?: (stdout: string) => void;
 }
 
 let namespaceSupport: boolean | undefined;
@@ -99,7 +102,10 @@ export function runTokenenvAsync(args: string[], options: CliOptions = {}): Prom
     const child = spawn(file!, rest, { env: childEnv(options), cwd: options.cwd ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      options.onStdout?.(stdout);
+    });
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
