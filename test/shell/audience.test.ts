@@ -3,25 +3,18 @@
 // TOKENENV_AUDIENCE into `aud`), passed to that call only; [endpoint] sections override it.
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { requireCommands } from '../support/peers.js';
-import { EUID, jwtClaims, SHELLS, ShellLab, type StubRecord } from '../support/shell.js';
+import { EUID, jwtClaims, SHELLS, type StubRecord, useShellLab } from '../support/shell.js';
 
 const WLCG_ANY = 'https://wlcg.cern.ch/jwt/v1/any';
 
 for (const shell of SHELLS) {
   describe(`shell wrappers in ${shell}: audience per endpoint`, function () {
     this.timeout(60_000);
-    let lab: ShellLab;
-
-    beforeEach(function () {
-      requireCommands(this, shell);
-      lab = new ShellLab();
-    });
-    afterEach(() => lab?.remove());
+    const ctx = useShellLab(shell);
 
     /** The token file a client was given, by BEARER_TOKEN_FILE or (FTS) by --access-token. */
     function tokenOf(record: StubRecord): { file?: string; claims: Record<string, unknown> } {
-      if (record.env.BEARER_TOKEN_FILE) return { file: record.env.BEARER_TOKEN_FILE, claims: jwtClaims(lab.token(record.env.BEARER_TOKEN_FILE)) };
+      if (record.env.BEARER_TOKEN_FILE) return { file: record.env.BEARER_TOKEN_FILE, claims: jwtClaims(ctx.lab.token(record.env.BEARER_TOKEN_FILE)) };
       assert.equal(record.argv[0], '--access-token', `${record.client} got no token`);
       return { claims: jwtClaims(record.argv[1]!) };
     }
@@ -40,88 +33,88 @@ for (const shell of SHELLS) {
     ];
 
     it('each endpoint its own token file, with the audience derived from the call', async () => {
-      const run = await lab.run(shell, CASES.map((c) => c.call).join('\n'));
+      const run = await ctx.lab.run(shell, CASES.map((c) => c.call).join('\n'));
       assert.equal(run.status, 0, run.stderr);
-      const records = lab.records();
+      const records = ctx.lab.records();
       assert.equal(records.length, CASES.length);
       CASES.forEach(({ call, audience }, i) => {
         const { file, claims } = tokenOf(records[i]!);
         assert.equal(claims.aud, audience, `${call}: aud`);
-        const expectedFile = lab.tokenFile(audience);
+        const expectedFile = ctx.lab.tokenFile(audience);
         if (file) assert.equal(file, expectedFile, `${call}: token file`);
-        else assert.ok(lab.token(expectedFile) === records[i]!.argv[1], `${call}: --access-token is the content of ${expectedFile}`);
+        else assert.ok(ctx.lab.token(expectedFile) === records[i]!.argv[1], `${call}: --access-token is the content of ${expectedFile}`);
       });
-      assert.equal(lab.tokenFile('ce1.example.org:9619'), `${lab.xdg}/bt_u${EUID}-tokenenv-ep-ce1.example.org_9619`);
-      assert.equal(lab.mint.calls, CASES.length, 'one source call per endpoint');
+      assert.equal(ctx.lab.tokenFile('ce1.example.org:9619'), `${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-ce1.example.org_9619`);
+      assert.equal(ctx.lab.mint.calls, CASES.length, 'one source call per endpoint');
     });
 
     it('the same endpoint twice: one token, one source call', async () => {
-      const run = await lab.run(shell, 'condor_submit -pool ce1.example.org a\ncondor_q -pool ce1.example.org:9619\ncondor_q -name ce1.example.org');
+      const run = await ctx.lab.run(shell, 'condor_submit -pool ce1.example.org a\ncondor_q -pool ce1.example.org:9619\ncondor_q -name ce1.example.org');
       assert.equal(run.status, 0, run.stderr);
-      assert.deepEqual(lab.records().map((r) => r.env.BEARER_TOKEN_FILE), Array(3).fill(lab.tokenFile('ce1.example.org:9619')));
-      assert.equal(lab.mint.calls, 1);
+      assert.deepEqual(ctx.lab.records().map((r) => r.env.BEARER_TOKEN_FILE), Array(3).fill(ctx.lab.tokenFile('ce1.example.org:9619')));
+      assert.equal(ctx.lab.mint.calls, 1);
     });
 
     it('no endpoint: the default token; endpoint calls leave it alone', async () => {
-      let run = await lab.run(shell, 'condor_q\narcsub job.xrsl\nfts-rest-whoami');
+      let run = await ctx.lab.run(shell, 'condor_q\narcsub job.xrsl\nfts-rest-whoami');
       assert.equal(run.status, 0, run.stderr);
-      const records = lab.records();
-      assert.equal(records[0]!.env.BEARER_TOKEN_FILE, lab.tokenFile());
-      assert.equal(records[1]!.env.BEARER_TOKEN_FILE, lab.tokenFile());
-      assert.equal(jwtClaims(lab.token(lab.tokenFile())).aud, WLCG_ANY);
-      assert.ok(records[2]!.argv[1] === lab.token(lab.tokenFile()), 'FTS without -s gets the default token');
-      const before = { content: readFileSync(lab.tokenFile(), 'utf8'), mtime: statSync(lab.tokenFile()).mtimeMs, stamp: readFileSync(lab.stampFile(lab.tokenFile()), 'utf8') };
+      const records = ctx.lab.records();
+      assert.equal(records[0]!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile());
+      assert.equal(records[1]!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile());
+      assert.equal(jwtClaims(ctx.lab.token(ctx.lab.tokenFile())).aud, WLCG_ANY);
+      assert.ok(records[2]!.argv[1] === ctx.lab.token(ctx.lab.tokenFile()), 'FTS without -s gets the default token');
+      const before = { content: readFileSync(ctx.lab.tokenFile(), 'utf8'), mtime: statSync(ctx.lab.tokenFile()).mtimeMs, stamp: readFileSync(ctx.lab.stampFile(ctx.lab.tokenFile()), 'utf8') };
 
-      run = await lab.run(shell, CASES.map((c) => c.call).join('\n'));
+      run = await ctx.lab.run(shell, CASES.map((c) => c.call).join('\n'));
       assert.equal(run.status, 0, run.stderr);
-      assert.ok(readFileSync(lab.tokenFile(), 'utf8') === before.content, 'the default token is unchanged');
-      assert.equal(statSync(lab.tokenFile()).mtimeMs, before.mtime);
-      assert.equal(readFileSync(lab.stampFile(lab.tokenFile()), 'utf8'), before.stamp);
-      for (const record of lab.records().slice(3)) {
-        assert.notEqual(record.env.BEARER_TOKEN_FILE, lab.tokenFile(), `${record.client} got the default token`);
+      assert.ok(readFileSync(ctx.lab.tokenFile(), 'utf8') === before.content, 'the default token is unchanged');
+      assert.equal(statSync(ctx.lab.tokenFile()).mtimeMs, before.mtime);
+      assert.equal(readFileSync(ctx.lab.stampFile(ctx.lab.tokenFile()), 'utf8'), before.stamp);
+      for (const record of ctx.lab.records().slice(3)) {
+        assert.notEqual(record.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile(), `${record.client} got the default token`);
       }
     });
 
     it('the endpoint token is for that call only: the next call without an endpoint gets the default', async () => {
-      const run = await lab.run(shell, 'condor_submit -pool ce1.example.org a\ncondor_submit b\necho "BEARER_TOKEN_FILE=${BEARER_TOKEN_FILE:-unset} _condor_SCITOKENS_FILE=${_condor_SCITOKENS_FILE:-unset}"');
+      const run = await ctx.lab.run(shell, 'condor_submit -pool ce1.example.org a\ncondor_submit b\necho "BEARER_TOKEN_FILE=${BEARER_TOKEN_FILE:-unset} _condor_SCITOKENS_FILE=${_condor_SCITOKENS_FILE:-unset}"');
       assert.equal(run.status, 0, run.stderr);
-      assert.deepEqual(lab.records().map((r) => r.env.BEARER_TOKEN_FILE), [lab.tokenFile('ce1.example.org:9619'), lab.tokenFile()]);
+      assert.deepEqual(ctx.lab.records().map((r) => r.env.BEARER_TOKEN_FILE), [ctx.lab.tokenFile('ce1.example.org:9619'), ctx.lab.tokenFile()]);
       assert.equal(run.stdout, 'BEARER_TOKEN_FILE=unset _condor_SCITOKENS_FILE=unset\n', 'nothing is exported into the shell');
     });
 
     it('an [endpoint] section overrides audience and scope; the file is still named by the endpoint', async () => {
-      lab.configure({ default: { scope: 'compute.read' } }, {}, [
+      ctx.lab.configure({ default: { scope: 'compute.read' } }, {}, [
         '[endpoint ce2.example.org:9619]', 'audience = https://ce2.example.org', 'scope = compute.create compute.read', '',
         '[endpoint https://fts.example:8446]', 'audience = https://wlcg.cern.ch/jwt/v1/any', 'scope = storage.read:/ storage.modify:/', '',
       ].join('\n'));
-      const run = await lab.run(shell, 'condor_submit -pool ce2.example.org job.sub\nfts-rest-transfer-submit -s https://fts.example:8446 a b\ncondor_q -pool ce1.example.org');
+      const run = await ctx.lab.run(shell, 'condor_submit -pool ce2.example.org job.sub\nfts-rest-transfer-submit -s https://fts.example:8446 a b\ncondor_q -pool ce1.example.org');
       assert.equal(run.status, 0, run.stderr);
-      const [ce2, fts, ce1] = lab.records();
-      assert.equal(ce2!.env.BEARER_TOKEN_FILE, lab.tokenFile('ce2.example.org:9619'));
-      const ce2Claims = jwtClaims(lab.token(lab.tokenFile('ce2.example.org:9619')));
+      const [ce2, fts, ce1] = ctx.lab.records();
+      assert.equal(ce2!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile('ce2.example.org:9619'));
+      const ce2Claims = jwtClaims(ctx.lab.token(ctx.lab.tokenFile('ce2.example.org:9619')));
       assert.equal(ce2Claims.aud, 'https://ce2.example.org');
       assert.equal(ce2Claims.scope, 'compute.create compute.read');
       const ftsClaims = jwtClaims(fts!.argv[1]!);
       assert.equal(ftsClaims.aud, WLCG_ANY);
       assert.equal(ftsClaims.scope, 'storage.read:/ storage.modify:/');
-      assert.ok(fts!.argv[1] === lab.token(lab.tokenFile('https://fts.example:8446')));
+      assert.ok(fts!.argv[1] === ctx.lab.token(ctx.lab.tokenFile('https://fts.example:8446')));
       // Without a section: the endpoint as audience, the default token's scope.
-      const ce1Claims = jwtClaims(lab.token(ce1!.env.BEARER_TOKEN_FILE!));
+      const ce1Claims = jwtClaims(ctx.lab.token(ce1!.env.BEARER_TOKEN_FILE!));
       assert.equal(ce1Claims.aud, 'ce1.example.org:9619');
       assert.equal(ce1Claims.scope, 'compute.read');
     });
 
     it('an endpoint that is not a plain host name cannot run code or reach outside XDG_RUNTIME_DIR', async () => {
       const hostile = 'x$(touch${IFS}pwned)`touch${IFS}pwned2`;y'; // no space: an audience with one would be a list
-      const run = await lab.run(shell, `condor_q -pool '${hostile}'\ncondor_q -pool ../../escape\nls -A`);
+      const run = await ctx.lab.run(shell, `condor_q -pool '${hostile}'\ncondor_q -pool ../../escape\nls -A`);
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, '', 'nothing was created in the working directory');
-      const [first, second] = lab.records();
-      assert.equal(first!.env.BEARER_TOKEN_FILE, lab.tokenFile(`${hostile}:9619`));
-      assert.match(first!.env.BEARER_TOKEN_FILE!, new RegExp(`^${lab.xdg}/bt_u${EUID}-tokenenv-ep-[A-Za-z0-9._-]+$`));
-      assert.equal(jwtClaims(lab.token(first!.env.BEARER_TOKEN_FILE!)).aud, `${hostile}:9619`);
+      const [first, second] = ctx.lab.records();
+      assert.equal(first!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile(`${hostile}:9619`));
+      assert.match(first!.env.BEARER_TOKEN_FILE!, new RegExp(`^${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-[A-Za-z0-9._-]+$`));
+      assert.equal(jwtClaims(ctx.lab.token(first!.env.BEARER_TOKEN_FILE!)).aud, `${hostile}:9619`);
       // host:port is what comes before the first '/'.
-      assert.equal(second!.env.BEARER_TOKEN_FILE, `${lab.xdg}/bt_u${EUID}-tokenenv-ep-.._9619`);
+      assert.equal(second!.env.BEARER_TOKEN_FILE, `${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-.._9619`);
     });
   });
 }

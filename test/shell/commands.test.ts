@@ -5,30 +5,24 @@ import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runTokenenvAsync, tokenenvBin } from '../support/cli.js';
 import { requireCommands } from '../support/peers.js';
-import { execvedPrograms, q, runProcess, SCRIPT, SHELLS, ShellLab } from '../support/shell.js';
+import { execvedPrograms, q, runProcess, SCRIPT, SHELLS, ShellLab, useShellLab } from '../support/shell.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
 for (const shell of SHELLS) {
   describe(`shell integration in ${shell}: prompt, status, init`, function () {
     this.timeout(60_000);
-    let lab: ShellLab;
-
-    beforeEach(function () {
-      requireCommands(this, shell);
-      lab = new ShellLab();
-    });
-    afterEach(() => lab?.remove());
+    const ctx = useShellLab(shell);
 
     it('tokenenv_prompt: "tok ?" without a stamp, "tok Nm" once a wrapped call got the default token', async () => {
-      const run = await lab.run(shell, 'tokenenv_prompt; echo\ncondor_q\ntokenenv_prompt; echo');
+      const run = await ctx.lab.run(shell, 'tokenenv_prompt; echo\ncondor_q\ntokenenv_prompt; echo');
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /^tok \?\ntok (19|20)m\n$/);
     });
 
     it('tokenenv_prompt: seconds, hours, expired and unknown, from the stamp alone', async () => {
-      mkdirSync(join(lab.xdg, 'tokenenv', 'fresh'), { recursive: true, mode: 0o700 });
-      const stamp = lab.stampFile(lab.tokenFile());
+      mkdirSync(join(ctx.lab.xdg, 'tokenenv', 'fresh'), { recursive: true, mode: 0o700 });
+      const stamp = ctx.lab.stampFile(ctx.lab.tokenFile());
       const cases: [string, RegExp][] = [
         [`${now()} ${now() + 45}`, /^tok (4[3-5])s$/],
         [`${now()} ${now() + 3 * 3600 + 600}`, /^tok 3h$/],
@@ -39,62 +33,62 @@ for (const shell of SHELLS) {
       ];
       for (const [content, expected] of cases) {
         writeFileSync(stamp, `${content}\n`);
-        const run = await lab.run(shell, 'tokenenv_prompt');
+        const run = await ctx.lab.run(shell, 'tokenenv_prompt');
         assert.equal(run.status, 0, run.stderr);
         assert.match(run.stdout, expected, `stamp "${content}"`);
       }
     });
 
     it('tokenenv_prompt follows BEARER_TOKEN_FILE, like the default token does', async () => {
-      const custom = lab.box.path('custom.token');
-      const run = await lab.run(shell, 'condor_q\ntokenenv_prompt', { env: { BEARER_TOKEN_FILE: custom } });
+      const custom = ctx.lab.box.path('custom.token');
+      const run = await ctx.lab.run(shell, 'condor_q\ntokenenv_prompt', { env: { BEARER_TOKEN_FILE: custom } });
       assert.equal(run.status, 0, run.stderr);
-      assert.equal(lab.records()[0]!.env.BEARER_TOKEN_FILE, custom);
+      assert.equal(ctx.lab.records()[0]!.env.BEARER_TOKEN_FILE, custom);
       assert.match(run.stdout, /^tok (19|20)m$/);
     });
 
     it('tokenenv_prompt executes no program', async function () {
       requireCommands(this, 'strace');
-      await lab.run(shell, 'condor_q');
-      const trace = lab.box.path('trace');
-      const run = await lab.run(shell, 'PS1="[$(tokenenv_prompt)] "; printf %s "$PS1"', { trace });
+      await ctx.lab.run(shell, 'condor_q');
+      const trace = ctx.lab.box.path('trace');
+      const run = await ctx.lab.run(shell, 'PS1="[$(tokenenv_prompt)] "; printf %s "$PS1"', { trace });
       assert.match(run.stdout, /^\[tok (19|20)m\] $/);
       assert.deepEqual(execvedPrograms(trace).map((p) => basename(p)), [shell]);
     });
 
     it('tokenenv_status runs `tokenenv status` with its arguments and exit status', async () => {
-      const stub = lab.stub('tokenenv-stub', { status: 1, stdout: 'status table\n' });
-      const run = await lab.run(shell, 'rc=0; tokenenv_status --json || rc=$?; echo "rc=$rc"', { env: { TOKENENV_BIN: stub } });
+      const stub = ctx.lab.stub('tokenenv-stub', { status: 1, stdout: 'status table\n' });
+      const run = await ctx.lab.run(shell, 'rc=0; tokenenv_status --json || rc=$?; echo "rc=$rc"', { env: { TOKENENV_BIN: stub } });
       assert.equal(run.stdout, 'status table\nrc=1\n');
-      assert.deepEqual(lab.records().map((r) => [r.client, r.argv]), [['tokenenv-stub', ['status', '--json']]]);
+      assert.deepEqual(ctx.lab.records().map((r) => [r.client, r.argv]), [['tokenenv-stub', ['status', '--json']]]);
 
-      const real = await lab.run(shell, 'condor_q\ntokenenv_status');
+      const real = await ctx.lab.run(shell, 'condor_q\ntokenenv_status');
       assert.equal(real.status, 0, real.stderr);
       assert.match(real.stdout, /^TOKEN\s+PATH/);
-      assert.match(real.stdout, new RegExp(`^default\\s+${lab.tokenFile()}\\s.*fresh`, 'm'));
-      const direct = await runTokenenvAsync(['status', '--json'], { env: lab.env });
-      const viaFunction = await lab.run(shell, 'tokenenv_status --json');
+      assert.match(real.stdout, new RegExp(`^default\\s+${ctx.lab.tokenFile()}\\s.*fresh`, 'm'));
+      const direct = await runTokenenvAsync(['status', '--json'], { env: ctx.lab.env });
+      const viaFunction = await ctx.lab.run(shell, 'tokenenv_status --json');
       assert.deepEqual(Object.keys(JSON.parse(viaFunction.stdout)), Object.keys(JSON.parse(direct.stdout)));
     });
 
     it('eval "$(tokenenv init SHELL)" with tokenenv on PATH (as npm links it) loads the wrappers', async () => {
-      const bin = lab.box.path('npm-bin');
+      const bin = ctx.lab.box.path('npm-bin');
       mkdirSync(bin);
       symlinkSync(tokenenvBin, join(bin, 'tokenenv'));
-      const run = await lab.run(shell, [
+      const run = await ctx.lab.run(shell, [
         `eval "$(tokenenv init ${shell})"`,
         'typeset -f condor_submit >/dev/null && echo wrapped',
         'echo "TOKENENV_BIN=$TOKENENV_BIN"',
         'condor_submit -pool ce1.example.org job.sub',
-      ].join('\n'), { prelude: 'set -euo pipefail\n', env: { TOKENENV_BIN: undefined, PATH: `${bin}:${lab.env.PATH}` } });
+      ].join('\n'), { prelude: 'set -euo pipefail\n', env: { TOKENENV_BIN: undefined, PATH: `${bin}:${ctx.lab.env.PATH}` } });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, `wrapped\nTOKENENV_BIN=${realpathSync(tokenenvBin)}\n`);
-      assert.equal(lab.records()[0]!.env.BEARER_TOKEN_FILE, lab.tokenFile('ce1.example.org:9619'));
-      assert.equal(lab.records()[0]!.env.TOKENENV_BIN, undefined, 'TOKENENV_BIN is a shell variable, not exported');
+      assert.equal(ctx.lab.records()[0]!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile('ce1.example.org:9619'));
+      assert.equal(ctx.lab.records()[0]!.env.TOKENENV_BIN, undefined, 'TOKENENV_BIN is a shell variable, not exported');
     });
 
     it('source "$(tokenenv shell-path)" loads the wrappers', async () => {
-      const run = await lab.run(shell, 'source "$("$TOKENENV_BIN" shell-path)"\ntypeset -f arcsub >/dev/null && echo wrapped', { prelude: 'set -euo pipefail\n' });
+      const run = await ctx.lab.run(shell, 'source "$("$TOKENENV_BIN" shell-path)"\ntypeset -f arcsub >/dev/null && echo wrapped', { prelude: 'set -euo pipefail\n' });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, 'wrapped\n');
     });

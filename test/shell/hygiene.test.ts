@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireCommands } from '../support/peers.js';
-import { ALL_CLIENTS, CLIENTS, q, SCRIPT, SHELLS, ShellLab, STRICT_PRELUDE } from '../support/shell.js';
+import { ALL_CLIENTS, CLIENTS, q, SCRIPT, SHELLS, ShellLab, STRICT_PRELUDE, useShellLab } from '../support/shell.js';
 
 /** A wrapped call of each kind, slow and fast path. */
 const CALLS = ['condor_q', 'condor_submit -pool ce1.example.org job.sub', 'arcsub -C arc.example.org x', 'arcls https://se.example.org/', 'fts-rest-whoami -s https://fts.example:8446', 'condor_q', 'tokenenv_prompt >/dev/null'];
@@ -19,18 +19,12 @@ const LIST_NAMES = {
 for (const shell of SHELLS) {
   describe(`shell wrappers in ${shell}: hygiene`, function () {
     this.timeout(60_000);
-    let lab: ShellLab;
-
-    beforeEach(function () {
-      requireCommands(this, shell);
-      lab = new ShellLab();
-    });
-    afterEach(() => lab?.remove());
+    const ctx = useShellLab(shell);
 
     it('TOKENENV_WRAP=0: the client runs as if there were no wrapper', async () => {
       const env = { BEARER_TOKEN: 'users-own-token-value', BEARER_TOKEN_FILE: '/users/own/file' };
       const calls = ['condor_submit -pool ce1.example.org "a b"', 'arcls https://se.example.org/', 'fts-rest-transfer-submit -s https://fts.example:8446 x y'];
-      const run = await lab.run(shell, [
+      const run = await ctx.lab.run(shell, [
         'export TOKENENV_WRAP=0',
         ...calls,
         ...calls.map((c) => `command ${c}`),
@@ -40,7 +34,7 @@ for (const shell of SHELLS) {
         ':', // else the shell would exec the last command, one SHLVL down
       ].join('\n'), { env });
       assert.equal(run.status, 0, run.stderr);
-      const records = lab.records();
+      const records = ctx.lab.records();
       assert.equal(records.length, 8);
       for (const [wrapped, direct] of [[0, 3], [1, 4], [2, 5], [6, 7]] as const) {
         assert.deepEqual(records[wrapped], records[direct], `${records[direct]!.client}: the same argv, environment and stdin as without the wrapper`);
@@ -49,20 +43,20 @@ for (const shell of SHELLS) {
       assert.equal(records[0]!.env.BEARER_TOKEN_FILE, '/users/own/file');
       assert.equal(records[0]!.env._condor_SCITOKENS_FILE, undefined);
       assert.deepEqual(records[2]!.argv, ['-s', 'https://fts.example:8446', 'x', 'y']);
-      assert.equal(lab.mint.calls, 0);
-      assert.ok(!existsSync(join(lab.xdg, 'tokenenv')), 'tokenenv was not run');
+      assert.equal(ctx.lab.mint.calls, 0);
+      assert.ok(!existsSync(join(ctx.lab.xdg, 'tokenenv')), 'tokenenv was not run');
     });
 
     it('TOKENENV_WRAP=0 keeps the exit status and stdin', async () => {
-      lab.stub('arcstat', { status: 5, stdout: 'out\n' });
-      const run = await lab.run(shell, 'export TOKENENV_WRAP=0\nrc=0; out=$(printf in | arcstat -a) || rc=$?; echo "rc=$rc out=$out"');
+      ctx.lab.stub('arcstat', { status: 5, stdout: 'out\n' });
+      const run = await ctx.lab.run(shell, 'export TOKENENV_WRAP=0\nrc=0; out=$(printf in | arcstat -a) || rc=$?; echo "rc=$rc out=$out"');
       assert.equal(run.stdout, 'rc=5 out=out\n');
-      assert.equal(lab.records()[0]!.stdin, 'in');
+      assert.equal(ctx.lab.records()[0]!.stdin, 'in');
     });
 
     it('tokenenv_unwrap removes every wrapper; the clients are found on PATH again', async () => {
       const isFunction = (name: string) => `if typeset -f ${q(name)} >/dev/null 2>&1; then echo ${q(name)}; fi`;
-      const run = await lab.run(shell, [
+      const run = await ctx.lab.run(shell, [
         'echo wrapped:', ...ALL_CLIENTS.map(isFunction),
         'tokenenv_unwrap',
         'echo unwrapped:', ...ALL_CLIENTS.map(isFunction),
@@ -75,16 +69,16 @@ for (const shell of SHELLS) {
       ].join('\n'));
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, [
-        'wrapped:', ...ALL_CLIENTS, 'unwrapped:', `condor_submit is ${join(lab.stubs, 'condor_submit')}`,
+        'wrapped:', ...ALL_CLIENTS, 'unwrapped:', `condor_submit is ${join(ctx.lab.stubs, 'condor_submit')}`,
         'helpers:', 'tokenenv_status', 'tokenenv_prompt', 'tokenenv_unwrap', 'again:', 'condor_submit', '',
       ].join('\n'));
-      const [record] = lab.records();
+      const [record] = ctx.lab.records();
       assert.equal(record!.env.BEARER_TOKEN_FILE, undefined, 'after tokenenv_unwrap the client runs unwrapped');
-      assert.equal(lab.mint.calls, 0);
+      assert.equal(ctx.lab.mint.calls, 0);
     });
 
     it('sourcing twice defines the same functions as sourcing once', async () => {
-      const run = await lab.run(shell, [
+      const run = await ctx.lab.run(shell, [
         `source ${q(SCRIPT)}`,
         'once=$(typeset -f)',
         `source ${q(SCRIPT)}`,
@@ -97,38 +91,38 @@ for (const shell of SHELLS) {
       ].join('\n'), { prelude: 'set -euo pipefail\n' });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, 'same\nsame after calls\n');
-      assert.equal(lab.records().length, 12);
-      assert.equal(lab.mint.calls, 5, 'the token cache survives sourcing again');
+      assert.equal(ctx.lab.records().length, 12);
+      assert.equal(ctx.lab.mint.calls, 5, 'the token cache survives sourcing again');
     });
 
     it('no exported variable is added or changed by sourcing and by wrapped calls', async () => {
-      const run = await lab.run(shell, [
-        `env -0 > ${q(lab.box.path('env.before'))}`,
+      const run = await ctx.lab.run(shell, [
+        `env -0 > ${q(ctx.lab.box.path('env.before'))}`,
         `source ${q(SCRIPT)}`, `source ${q(SCRIPT)}`,
         ...CALLS,
-        `env -0 > ${q(lab.box.path('env.after'))}`,
+        `env -0 > ${q(ctx.lab.box.path('env.after'))}`,
         ':', // else the shell would exec env, one SHLVL down
       ].join('\n'), { prelude: 'set -euo pipefail\n', env: { BEARER_TOKEN: 'users-own-token-value' } });
       assert.equal(run.status, 0, run.stderr);
-      const read = (name: string) => readFileSync(lab.box.path(name), 'utf8').split('\0').filter((e) => e && !e.startsWith('_='));
+      const read = (name: string) => readFileSync(ctx.lab.box.path(name), 'utf8').split('\0').filter((e) => e && !e.startsWith('_='));
       assert.deepEqual(read('env.after'), read('env.before'));
     });
 
     it('new shell variables and functions are its own names only', async () => {
       const names = LIST_NAMES[shell];
-      const run = await lab.run(shell, [
+      const run = await ctx.lab.run(shell, [
         'true | true', // the shell's own bookkeeping (bash's PIPESTATUS) exists before the first listing
-        `${names.variables} > ${q(lab.box.path('vars.before'))}`,
-        `${names.functions} > ${q(lab.box.path('funcs.before'))}`,
+        `${names.variables} > ${q(ctx.lab.box.path('vars.before'))}`,
+        `${names.functions} > ${q(ctx.lab.box.path('funcs.before'))}`,
         `source ${q(SCRIPT)}`, `source ${q(SCRIPT)}`,
         ...CALLS,
-        `${names.variables} > ${q(lab.box.path('vars.after'))}`,
-        `${names.functions} > ${q(lab.box.path('funcs.after'))}`,
+        `${names.variables} > ${q(ctx.lab.box.path('vars.after'))}`,
+        `${names.functions} > ${q(ctx.lab.box.path('funcs.after'))}`,
       ].join('\n'), { prelude: 'set -euo pipefail\n' });
       assert.equal(run.status, 0, run.stderr);
       const added = (kind: string) => {
-        const before = new Set(readFileSync(lab.box.path(`${kind}.before`), 'utf8').split('\n'));
-        return readFileSync(lab.box.path(`${kind}.after`), 'utf8').split('\n').filter((n) => n && !before.has(n)).sort();
+        const before = new Set(readFileSync(ctx.lab.box.path(`${kind}.before`), 'utf8').split('\n'));
+        return readFileSync(ctx.lab.box.path(`${kind}.after`), 'utf8').split('\n').filter((n) => n && !before.has(n)).sort();
       };
       const own = (name: string) => /^(__tokenenv_|tokenenv_)/.test(name) || ALL_CLIENTS.includes(name);
       // Documented exception: zsh's EPOCHSECONDS, from `zmodload -F zsh/datetime p:EPOCHSECONDS`
@@ -144,14 +138,14 @@ for (const shell of SHELLS) {
 
     it('a user\'s noclobber, nounset, nullglob/NO_NOMATCH and IFS do not break a call', async () => {
       const options = shell === 'bash' ? 'set -o noclobber; shopt -s nullglob failglob; IFS=:' : 'setopt noclobber nullglob no_nomatch sh_word_split ksh_glob; IFS=:';
-      const run = await lab.run(shell, `${options}\ncondor_submit -pool ce1.example.org 'a b:c' '*'\nfts-rest-whoami -s https://fts.example:8446 '?'\ncondor_q\ntokenenv_prompt; echo`);
+      const run = await ctx.lab.run(shell, `${options}\ncondor_submit -pool ce1.example.org 'a b:c' '*'\nfts-rest-whoami -s https://fts.example:8446 '?'\ncondor_q\ntokenenv_prompt; echo`);
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stderr, '');
-      const [submit, whoami, q1] = lab.records();
+      const [submit, whoami, q1] = ctx.lab.records();
       assert.deepEqual(submit!.argv, ['-pool', 'ce1.example.org', 'a b:c', '*']);
-      assert.equal(submit!.env.BEARER_TOKEN_FILE, lab.tokenFile('ce1.example.org:9619'));
+      assert.equal(submit!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile('ce1.example.org:9619'));
       assert.deepEqual(whoami!.argv.slice(2), ['-s', 'https://fts.example:8446', '?']);
-      assert.equal(q1!.env.BEARER_TOKEN_FILE, lab.tokenFile());
+      assert.equal(q1!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile());
       assert.match(run.stdout, /^tok \d+m\n$/);
     });
   });

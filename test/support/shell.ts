@@ -2,6 +2,7 @@
 // (a stub directory first on PATH, a private HOME and 0700 XDG_RUNTIME_DIR, a config whose
 // account is the Mint command source), recording stubs for the clients, and async runs (a server
 // in the test process, such as the demo issuer, must be able to answer while a shell runs).
+import { requireCommands } from './peers.js';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -247,4 +248,18 @@ export function execvedPrograms(traceFile: string): string[] {
 /** Replaces every occurrence of `secret` in argv, so that an assertion's diff never shows a token. */
 export function redact(argv: string[], secret: string, label = '<token>'): string[] {
   return argv.map((a) => (secret && a.includes(secret) ? a.split(secret).join(label) : a));
+}
+
+/**
+ * The usual hooks of a per-shell describe: skip (in CI, fail) without the shell or `peers`, and a
+ * fresh ShellLab for every test, removed afterwards. Use `ctx.lab` in the tests.
+ */
+export function useShellLab(shell: ShellName, ...peers: string[]): { readonly lab: ShellLab } {
+  const ctx = { lab: undefined as unknown as ShellLab };
+  beforeEach(function () {
+    requireCommands(this, shell, ...peers);
+    ctx.lab = new ShellLab();
+  });
+  afterEach(() => ctx.lab?.remove());
+  return ctx;
 }
