@@ -79,16 +79,18 @@ __tokenenv_fresh() {
 }
 
 # The endpoint a call addresses, into __tokenenv_ep ('' when none): HTCondor -pool/-name
-# (host:port, port 9619 by default), ARC -C/--computing-element, the URL of arcls/arccp, FTS -s.
+# (host:port, port 9619 by default; -pool, the CE's collector, wins over -name, a schedd),
+# ARC -C/--computing-element, the URL of arcls/arccp, FTS -s.
 __tokenenv_endpoint() {
-  local kind=$1 value='' arg
+  local kind=$1 value='' pool='' arg
   shift
   __tokenenv_ep=''
   while [ $# -gt 0 ]; do
     arg=$1
     shift
     case "$kind:$arg" in
-      condor:-pool|condor:-name) value=${1:-}; [ $# -gt 0 ] && shift ;;
+      condor:-pool) pool=${1:-}; [ $# -gt 0 ] && shift ;;
+      condor:-name) value=${1:-}; [ $# -gt 0 ] && shift ;;
       arc:-C|arc:--computing-element) value=${1:-}; [ $# -gt 0 ] && shift ;;
       arc:--computing-element=*) value=${arg#*=} ;;
       arc:-C?*) value=${arg#-C} ;;
@@ -98,6 +100,7 @@ __tokenenv_endpoint() {
       *:--) [ "$kind" = arcdata ] || break ;;
     esac
   done
+  if [ -n "$pool" ]; then value=$pool; fi
   [ -n "$value" ] || return 0
   if [ "$kind" = condor ]; then
     value=${value#*://}
@@ -226,7 +229,10 @@ tokenenv_doctor() {
 # "tok ?"), from its stamp, with builtins only.
 tokenenv_prompt() {
   local stamp until exp left
-  __tokenenv_conventional_file ''
+  # The default token's file as this shell last learned it (a custom token_path), else the
+  # discovery location.
+  __tokenenv_f=${__tokenenv_files[default]:-}
+  if [ -z "$__tokenenv_f" ]; then __tokenenv_conventional_file ''; fi
   __tokenenv_state_dir
   stamp="$__tokenenv_d/fresh/${__tokenenv_f//\//%}"
   { IFS=' ' read -r until exp < "$stamp"; } 2>/dev/null || exp=''

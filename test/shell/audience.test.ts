@@ -23,6 +23,8 @@ for (const shell of SHELLS) {
       { call: 'condor_submit -pool ce1.example.org job.sub', audience: 'ce1.example.org:9619' },
       { call: 'condor_q -name host.example.org:1234', audience: 'host.example.org:1234' },
       { call: 'condor_rm -pool ce2.example.org:9620 1.0', audience: 'ce2.example.org:9620' },
+      { call: 'condor_q -name schedd.example.org -pool ce3.example.org:9620', audience: 'ce3.example.org:9620' },
+      { call: 'condor_q -pool ce3.example.org -name schedd.example.org:1234', audience: 'ce3.example.org:9619' },
       { call: 'arcsub -C https://arc.example.org/arex job.xrsl', audience: 'https://arc.example.org' },
       { call: 'arcstat --computing-element=arc2.example.org:8443/arex -a', audience: 'https://arc2.example.org:8443' },
       { call: 'arcinfo -Carc3.example.org', audience: 'https://arc3.example.org' },

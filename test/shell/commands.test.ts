@@ -20,6 +20,13 @@ for (const shell of SHELLS) {
       assert.match(run.stdout, /^tok \?\ntok (19|20)m\n$/);
     });
 
+    it('tokenenv_prompt follows a default token with its own token_path, once a call learned it', async () => {
+      ctx.lab.configure({ default: { token_path: ctx.lab.box.path('custom.token') } });
+      const run = await ctx.lab.run(shell, 'tokenenv_prompt; echo\ncondor_q\ntokenenv_prompt; echo');
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /^tok \?\ntok (19|20)m\n$/);
+    });
+
     it('tokenenv_prompt: seconds, hours, expired and unknown, from the stamp alone', async () => {
       mkdirSync(join(ctx.lab.xdg, 'tokenenv', 'fresh'), { recursive: true, mode: 0o700 });
       const stamp = ctx.lab.stampFile(ctx.lab.tokenFile());
