@@ -133,21 +133,17 @@ export async function refreshToken(token: TokenConfig, account: AccountConfig, o
       }
       await writeTokenFile(token.path, fetched.token, owners);
       const after = judge(fetched.token, fetched.claims, environment.now(), wanted, environment.now());
-      if (after.state === 'fresh' && !owners.chownTo) await stampFresh(stateDir, environment.euid, token.path, after);
+      // Stamps serve this user's shell wrappers (lib/stamp.ts); not a root service's tokens for others.
+      if (after.state === 'fresh' && !owners.chownTo) {
+        const { stampQuietly } = await import('./stamp.js');
+        await stampQuietly(stateDir, environment.euid, token.path, after.freshUntil, after.expiresAt);
+      }
       return result('refreshed', after, after.reason, true);
     });
   } catch (error) {
     if (error instanceof TokenenvError) return result('failed', before, error.message);
     throw error;
   }
-}
-
-/** Stamps a fresh token for the shell wrappers' fast path (lib/stamp.ts); a failure only costs
- * them a slow path, so it is not an error. */
-export async function stampFresh(stateDir: string, euid: number, path: string, state: TokenState): Promise<void> {
-  if (state.state !== 'fresh') return;
-  const { writeStamp } = await import('./stamp.js');
-  await writeStamp(stateDir, euid, path, state.freshUntil, state.expiresAt).catch(() => undefined);
 }
 
 function keptNote(state: TokenState): string {

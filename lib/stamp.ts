@@ -15,3 +15,8 @@ export async function writeStamp(stateDir: string, euid: number, tokenPath: stri
   ensurePrivateDirectory(join(stateDir, 'fresh'), euid);
   await writeAtomically(stampPath(stateDir, tokenPath), `${Math.floor(freshUntil)} ${expiresAt === undefined ? '-' : Math.floor(expiresAt)}\n`);
 }
+
+/** writeStamp, best effort: a stamp that cannot be written only costs the wrappers a slow path. */
+export async function stampQuietly(stateDir: string, euid: number, tokenPath: string, freshUntil: number, expiresAt: number | undefined): Promise<void> {
+  await writeStamp(stateDir, euid, tokenPath, freshUntil, expiresAt).catch(() => undefined);
+}

@@ -90,11 +90,27 @@ function checkOpened(request: TokenFileRequest, stat: Stats): { error?: Tokenenv
   return { warnings: [] };
 }
 
-/** Regular files are read up to their size (one read); pipes until EOF; never past the limit. */
-function readPlan(stat: Stats): { capacity: number; expected?: number; tooLarge: boolean } {
-  if (!stat.isFile()) return { capacity: READ_LIMIT, tooLarge: false };
-  if (stat.size > MAX_TOKEN_BYTES) return { capacity: 0, tooLarge: true };
-  return { capacity: Math.max(stat.size, 1), expected: stat.size, tooLarge: false };
+
+interface PreparedRead {
+  buffer: Buffer;
+  /** A regular file's size: reading stops there (one read). */
+  expected: number | undefined;
+  warnings: string[];
+}
+
+/** What the sync and async readers share once the file is open: the checks and the buffer. */
+function prepareRead(request: TokenFileRequest, stat: Stats): PreparedRead | { outcome: TokenFileOutcome } {
+  const { error, warnings } = checkOpened(request, stat);
+  if (error) return { outcome: { kind: 'error', error } };
+  // Regular files are read up to their size (one read); pipes until EOF; never past the limit.
+  if (!stat.isFile()) return { buffer: Buffer.allocUnsafe(READ_LIMIT), expected: undefined, warnings };
+  if (stat.size > MAX_TOKEN_BYTES) return { outcome: { kind: 'error', error: new TokenTooLargeError(request.path, MAX_TOKEN_BYTES) } };
+  return { buffer: Buffer.allocUnsafe(Math.max(stat.size, 1)), expected: stat.size, warnings };
+}
+
+/** End of file, the regular file's size reached, or the bound reached. */
+function readDone(read: PreparedRead, bytesRead: number, length: number): boolean {
+  return bytesRead === 0 || length === read.expected || length === read.buffer.length;
 }
 
 function finish(request: TokenFileRequest, buffer: Buffer, length: number, warnings: string[], stat: Stats): TokenFileOutcome {
@@ -134,18 +150,15 @@ export function readTokenFileSync(request: TokenFileRequest): TokenFileOutcome {
 export function readOpenedSync(fd: number, request: TokenFileRequest): TokenFileOutcome {
   try {
     const stat = fstatSync(fd);
-    const { error, warnings } = checkOpened(request, stat);
-    if (error) return { kind: 'error', error };
-    const plan = readPlan(stat);
-    if (plan.tooLarge) return { kind: 'error', error: new TokenTooLargeError(request.path, MAX_TOKEN_BYTES) };
-    const buffer = Buffer.allocUnsafe(plan.capacity);
+    const read = prepareRead(request, stat);
+    if ('outcome' in read) return read.outcome;
     let length = 0;
     for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      const n = readSync(fd, read.buffer, length, read.buffer.length - length, null);
       length += n;
-      if (n === 0 || length === plan.expected || length === buffer.length) break;
+      if (readDone(read, n, length)) break;
     }
-    return finish(request, buffer, length, warnings, stat);
+    return finish(request, read.buffer, length, read.warnings, stat);
   } catch (error) {
     return readFailure(request, error);
   }
@@ -169,18 +182,15 @@ export async function readTokenFile(request: TokenFileRequest): Promise<TokenFil
   }
   try {
     const stat = await handle.stat();
-    const { error, warnings } = checkOpened(request, stat);
-    if (error) return { kind: 'error', error };
-    const plan = readPlan(stat);
-    if (plan.tooLarge) return { kind: 'error', error: new TokenTooLargeError(request.path, MAX_TOKEN_BYTES) };
-    const buffer = Buffer.allocUnsafe(plan.capacity);
+    const read = prepareRead(request, stat);
+    if ('outcome' in read) return read.outcome;
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const { bytesRead } = await handle.read(read.buffer, length, read.buffer.length - length, null);
       length += bytesRead;
-      if (bytesRead === 0 || length === plan.expected || length === buffer.length) break;
+      if (readDone(read, bytesRead, length)) break;
     }
-    return finish(request, buffer, length, warnings, stat);
+    return finish(request, read.buffer, length, read.warnings, stat);
   } catch (error) {
     return readFailure(request, error);
   } finally {

@@ -9,7 +9,8 @@ import { discoverTokenSync, tokenLocation } from '../discovery.js';
 import { resolveEnvironment, type TokenEnvironment } from '../environment.js';
 import { ExitCode, TokenenvError, TokenExpiredError, UsageError } from '../errors.js';
 import { stateDirectory } from '../paths.js';
-import { refreshToken, stampFresh } from '../refresh.js';
+import { refreshToken } from '../refresh.js';
+import { stampQuietly } from '../stamp.js';
 import { parseCommandArgs, type CliIo, type Command } from './io.js';
 
 /** The purpose suffix of an endpoint's token; shell/tokenenv.sh computes the same with builtins. */
@@ -78,7 +79,7 @@ Exit codes: 0 ok, 2 usage or config error, 3 no token, 4 invalid, 5 expired; 1 r
         if (result.action === 'failed') io.stderr(`tokenenv: warning: ${token.name}: ${result.detail}\n`);
         if (result.action === 'kept' && result.freshUntil !== null) {
           const expiresAt = result.secondsLeft === null ? undefined : environment.now() + result.secondsLeft;
-          await stampFresh(stateDir, environment.euid, token.path, { state: 'fresh', freshUntil: result.freshUntil, reason: '', token: '', claims: { format: 'opaque', reason: '' }, ...(expiresAt ? { expiresAt } : {}) });
+          await stampQuietly(stateDir, environment.euid, token.path, result.freshUntil, expiresAt);
         }
         io.stdout(`${token.path}\n`);
         return ExitCode.ok;
@@ -95,7 +96,7 @@ Exit codes: 0 ok, 2 usage or config error, 3 no token, 4 invalid, 5 expired; 1 r
       return ExitCode.ok;
     }
     if (left !== undefined && claims.format === 'jwt') {
-      await stampFresh(stateDir, environment.euid, found.path, { state: 'fresh', freshUntil: claims.expiresAt! - Math.min(60, left / 2), expiresAt: claims.expiresAt!, reason: '', token: '', claims });
+      await stampQuietly(stateDir, environment.euid, found.path, claims.expiresAt! - Math.min(60, left / 2), claims.expiresAt);
     }
     io.stdout(`${found.path}\n`);
     return ExitCode.ok;
