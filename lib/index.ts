@@ -1,4 +1,5 @@
-// tokenenv: WLCG bearer token discovery, claims and (later) refresh.
+// tokenenv: WLCG bearer token discovery, claims, verification, refresh and a watcher that keeps
+// token files fresh. The CLI (lib/cli) is a client of exactly this API.
 export {
   discoverToken,
   discoverTokenSync,
@@ -11,8 +12,15 @@ export {
   type DiscoverySource,
   type DiscoveryStep,
   type TokenLocation,
-} from './discovery.js';
-export { decodeClaims, secondsLeft, assertLifetime, WLCG_ANY_AUDIENCE, type TokenClaims, type JwtClaims, type OpaqueClaims } from './claims.js';
-export { MAX_TOKEN_BYTES, extractToken } from './token-syntax.js';
-export { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from './environment.js';
-export * from './errors.js';
+} from './discovery/discovery.js';
+export { decodeClaims, secondsLeft, assertLifetime, WLCG_ANY_AUDIENCE, type TokenClaims, type JwtClaims, type OpaqueClaims } from './token/claims.js';
+export { MAX_TOKEN_BYTES, extractToken } from './token/syntax.js';
+export { verifyToken, type Verification } from './token/verify.js';
+export { wouldAccept, OPERATION_SCOPES, type Acceptance } from './token/acceptance.js';
+export { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from './core/environment.js';
+export { loadConfig, loadValidConfig, findConfigFile, ConfigError, type Config, type AccountConfig, type TokenConfig, type EndpointConfig, type LoadOptions, type LoadedConfig } from './config/config.js';
+export { refreshToken, refreshAll, type ConfigRefreshOptions, type RefreshTarget } from './refresh/api.js';
+export type { RefreshResult, RefreshAction, RefreshOptions } from './refresh/refresh.js';
+export { TokenWatcher, type WatcherOptions, type TokenWatcherEvents, type WatchResult, type ReloadSummary, type WatchStatus, type TokenStatus } from './watch/watcher.js';
+export type { Logger, Level } from './watch/log.js';
+export * from './core/errors.js';

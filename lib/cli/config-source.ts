@@ -3,8 +3,8 @@
 import { adHocConfig, loadConfig, type AccountConfig, type Config } from '../config/config.js';
 import { DEFAULTS } from '../config/schema.js';
 import { splitCommandLine } from '../config/words.js';
-import { tokenLocation } from '../discovery.js';
-import { UsageError } from '../errors.js';
+import { tokenLocation } from '../discovery/discovery.js';
+import { UsageError } from '../core/errors.js';
 import type { CliIo } from './io.js';
 import { parseSeconds } from './io.js';
 

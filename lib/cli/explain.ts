@@ -1,5 +1,5 @@
 // The `--explain` record for people: one line per discovery step.
-import type { DiscoveryStep } from '../discovery.js';
+import type { DiscoveryStep } from '../discovery/discovery.js';
 
 export function formatSteps(steps: DiscoveryStep[]): string {
   return steps

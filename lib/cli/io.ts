@@ -1,7 +1,7 @@
 // What a command needs from the process, injectable so commands can run inside tests.
 import { writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -43,7 +43,6 @@ export const processIo: CliIo = {
 };
 
 export interface Command {
-  summary: string;
   usage: string;
   run(args: string[], io: CliIo): Promise<number>;
 }
@@ -72,9 +71,10 @@ export function parseCommandArgs<T extends Options>(command: string, args: strin
 }
 
 /** `--help` among a command's own options: main prints the command's usage. */
-export class HelpRequested extends Error {
-  // Recognised by this flag: each command bundle has its own copy of the class.
-  readonly helpRequested = true;
+export class HelpRequested extends Error {}
+
+export function isHelpRequest(error: unknown): boolean {
+  return error instanceof HelpRequested;
 }
 
 /** A non-negative whole number of seconds from an option, or a usage error naming it. */

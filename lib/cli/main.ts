@@ -1,42 +1,35 @@
-// The `tokenenv` command: dispatches to lazily loaded command modules, so that a fast command
-// (discover, used in `$(tokenenv discover)` and shell hooks) loads only what it needs.
-import { ExitCode, TokenenvError } from '../errors.js';
-import { flushOutput, processIo, type CliIo, type Command } from './io.js';
+// The `tokenenv` command: dispatches to its commands. `discover` (used in `$(tokenenv discover)`
+// and shell hooks) is part of this module; the others are loaded only when run.
+import { isTokenenvError } from '../core/errors.js';
+import { command as discover } from './commands/discover.js';
+import { exitCodeOf, ExitCode } from './exit-codes.js';
+import { flushOutput, isHelpRequest, processIo, type CliIo, type Command } from './io.js';
+import { COMMANDS, isCommand } from './registry.js';
 
-// In the CLI bundle, commands other than the fast ones are separate CommonJS files loaded with
-// require (scripts/bundle-cli.mjs defines this loader); in the plain ES module build, import().
-declare const TOKENENV_LOAD_COMMAND: ((file: string) => Record<string, unknown>) | undefined;
-type Loaded = Promise<{ command: Command }>;
-const separate = (file: string, load: () => Promise<Record<string, unknown>>, exported = 'command') => async (): Loaded => {
-  const module = typeof TOKENENV_LOAD_COMMAND === 'function' ? TOKENENV_LOAD_COMMAND(file) : await load();
-  return { command: module[exported] as Command };
-};
+// In the CLI bundle the other commands are one CommonJS bundle that shares this bundle's modules
+// (scripts/bundle-cli.mjs defines the loader); in the plain ES module build, import().
+declare const TOKENENV_LOAD_COMMANDS: (() => Record<string, Command>) | undefined;
 
-const COMMANDS: Record<string, () => Loaded> = {
-  discover: () => import('./discover.js'),
-  inspect: separate('inspect', () => import('./inspect.js')),
-  refresh: separate('refresh', () => import('./refresh.js')),
-  config: separate('config', () => import('./config.js')),
-  watch: separate('watch', () => import('./watch.js')),
-  status: separate('status', () => import('./status.js')),
-  exec: separate('exec', () => import('./exec.js')),
-  systemd: separate('systemd', () => import('./systemd.js')),
-  demo: separate('demo', () => import('./demo.js')),
-  doctor: separate('doctor', () => import('./doctor.js')),
-  setup: separate('setup', () => import('./setup.js')),
-  'shell-token': separate('shell', () => import('./shell.js'), 'shellToken'),
-  'shell-path': separate('shell', () => import('./shell.js'), 'shellPath'),
-  init: separate('shell', () => import('./shell.js'), 'init'),
-};
+async function loadCommand(name: string): Promise<Command> {
+  if (name === 'discover') return discover;
+  const commands = typeof TOKENENV_LOAD_COMMANDS === 'function'
+    ? TOKENENV_LOAD_COMMANDS()
+    : await import('./commands/index.js') as unknown as Record<string, Command>;
+  return commands[name]!;
+}
 
-// Set by the bundler (scripts/bundle-cli.mjs) from package.json.
-declare const TOKENENV_VERSION: string;
+// Set by the bundler from package.json; the plain build reads package.json itself.
+declare const TOKENENV_VERSION: string | undefined;
 
-async function overview(): Promise<string> {
+async function version(): Promise<string> {
+  if (typeof TOKENENV_VERSION === 'string') return TOKENENV_VERSION;
+  const { readFileSync } = await import('node:fs');
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+function overview(): string {
   const lines = ['Usage: tokenenv COMMAND [OPTIONS]', '', 'WLCG bearer tokens: find them, check them, keep them fresh.', '', 'Commands:'];
-  for (const [name, load] of Object.entries(COMMANDS)) {
-    lines.push(`  ${name.padEnd(12)} ${(await load()).command.summary}`);
-  }
+  for (const { name, summary } of COMMANDS) lines.push(`  ${name.padEnd(12)} ${summary}`);
   lines.push(`  ${'help'.padEnd(12)} show a command's options: tokenenv help COMMAND`, '',
     'Exit codes: 0 ok, 1 failure, 2 usage, 3 no token found, 4 invalid token or unsafe file,',
     '            5 token expired or below --min-lifetime', '',
@@ -45,17 +38,15 @@ async function overview(): Promise<string> {
 }
 
 async function helpFor(name: string | undefined, io: CliIo): Promise<number> {
-  if (name === undefined) {
-    io.stdout(await overview());
+  if (name === undefined || name === 'help') {
+    io.stdout(overview());
     return ExitCode.ok;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  if (!isCommand(name)) {
     io.stderr(`tokenenv: unknown command '${name}'; see tokenenv --help\n`);
     return ExitCode.usage;
   }
-  const { command } = await load();
-  io.stdout(`Usage: ${command.usage}\n`);
+  io.stdout(`Usage: ${(await loadCommand(name)).usage}\n`);
   return ExitCode.ok;
 }
 
@@ -65,19 +56,18 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (first === undefined || first === '--help' || first === '-h') return await helpFor(undefined, io);
     if (first === 'help') return await helpFor(rest[0], io);
     if (first === '--version' || first === '-V') {
-      io.stdout(`tokenenv ${TOKENENV_VERSION}\n`);
+      io.stdout(`tokenenv ${await version()}\n`);
       return ExitCode.ok;
     }
-    const load = COMMANDS[first];
-    if (!load) {
+    if (!isCommand(first)) {
       io.stderr(`tokenenv: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'; see tokenenv --help\n`);
       return ExitCode.usage;
     }
-    const { command } = await load();
+    const command = await loadCommand(first);
     try {
       return await command.run(rest, io);
     } catch (error) {
-      if (!(error as { helpRequested?: boolean } | undefined)?.helpRequested) throw error;
+      if (!isHelpRequest(error)) throw error;
       io.stdout(`Usage: ${command.usage}\n`);
       return ExitCode.ok;
     }
@@ -86,16 +76,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
-// Commands are bundled separately (scripts/bundle-cli.mjs), each with its own copy of the error
-// classes: recognise tokenenv errors by shape, not by class identity.
-function isTokenenvError(error: unknown): error is TokenenvError {
-  return error instanceof TokenenvError || (error instanceof Error && typeof (error as { exitCode?: unknown }).exitCode === 'number');
-}
-
 export function reportError(error: unknown, io: CliIo): number {
   if (isTokenenvError(error)) {
     io.stderr(`tokenenv: ${error.message}\n`);
-    return error.exitCode;
+    return exitCodeOf(error);
   }
   io.stderr(`tokenenv: internal error: ${(error as Error)?.message ?? String(error)}\n`);
   return ExitCode.failure;

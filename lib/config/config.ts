@@ -1,10 +1,10 @@
 // Loading and checking tokenenv's config (an osg-token-renewer config.ini works unchanged).
 // Every problem names file, line and key; `loadConfig` collects them all for `config check`.
 import { readFileSync, statSync } from 'node:fs';
-import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../environment.js';
-import { TokenenvError, UsageError } from '../errors.js';
-import { tokenLocation } from '../discovery.js';
-import { configCandidates } from '../paths.js';
+import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../core/environment.js';
+import { TokenenvError, UsageError, type ErrorCode } from '../core/errors.js';
+import { tokenLocation } from '../discovery/discovery.js';
+import { configCandidates } from '../files/paths.js';
 import { IniError, parseIni, type IniDocument } from './ini.js';
 import { ACCOUNT_KEYS, DEFAULTS, ENDPOINT_KEYS, SOURCE_TYPES, TOKEN_KEYS, type SourceType } from './schema.js';
 import { splitCommandLine } from './words.js';
@@ -65,7 +65,7 @@ export interface LoadedConfig {
 }
 
 export class ConfigNotFoundError extends TokenenvError {
-  override readonly exitCode: number = 2;
+  override readonly code: ErrorCode = 'ERR_CONFIG_NOT_FOUND';
   override name = 'ConfigNotFoundError';
 }
 
@@ -96,6 +96,23 @@ export interface LoadOptions extends EnvironmentOptions {
   file?: string;
 }
 
+/** The config has problems; `problems` has each one with file, line and key. */
+export class ConfigError extends TokenenvError {
+  override readonly code: ErrorCode = 'ERR_CONFIG';
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly IniError[]) {
+    super(problems.map((p) => p.message).join('\n'));
+  }
+}
+
+/** loadConfig, with any problem an error: for callers that must not run on half a config. */
+export function loadValidConfig(options: LoadOptions = {}): Config {
+  const { config, problems } = loadConfig(options);
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** Reads, parses and checks the config file (see findConfigFile); problems are collected. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const environment = resolveEnvironment(options);
   const file = findConfigFile(options.file, environment.env);

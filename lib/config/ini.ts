@@ -26,7 +26,7 @@
 // Error messages name file, line, section and key, and never contain a value or the text of a bad
 // line: a malformed `client_secret s3cr3t` line must not end up in a log.
 
-import { ExitCode, TokenenvError } from '../errors.js';
+import { TokenenvError, type ErrorCode } from '../core/errors.js';
 
 export const DEFAULT_SECTION = 'DEFAULT';
 
@@ -55,7 +55,7 @@ export interface IniErrorLocation {
 export class IniError extends TokenenvError {
   override name = 'IniError';
   // A broken config is the caller's to fix, like a bad option: exit 2.
-  override readonly exitCode: number = ExitCode.usage;
+  override readonly code: ErrorCode = 'ERR_CONFIG';
   readonly file: string;
   readonly line: number;
   readonly section?: string;

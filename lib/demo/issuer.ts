@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Adapter, AdapterFactory, AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
-import { WLCG_ANY_AUDIENCE } from '../claims.js';
+import { WLCG_ANY_AUDIENCE } from '../token/claims.js';
 
 /** The one resource indicator every token is bound to; the real `aud` comes from `audience=`. */
 const RESOURCE = 'urn:tokenenv:demo:wlcg';

@@ -1,6 +1,6 @@
 // `type = file`: copies a token that another tool keeps fresh (HTCondor's
 // $_CONDOR_CREDS/scitokens.use, a service account's file).
-import { readTokenFile } from '../token-file.js';
+import { readTokenFile } from '../files/read.js';
 import { SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
 export class FileSource implements TokenSource {

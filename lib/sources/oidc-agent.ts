@@ -2,7 +2,7 @@
 // --scope and --time. With password_file, an account that is not loaded is loaded first with
 // `oidc-add --pw-file`, as osg-token-renewer does; the password never appears in argv.
 import type { AccountConfig } from '../config/config.js';
-import { envValue } from '../environment.js';
+import { envValue } from '../core/environment.js';
 import { assertSuccess, runSourceCommand } from './run.js';
 import { SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 

@@ -1,6 +1,6 @@
 // The one interface every token source implements, and what they share: running a command
 // safely and turning its failure into an error that never shows a token or a secret.
-import { TokenenvError } from '../errors.js';
+import { TokenenvError, type ErrorCode } from '../core/errors.js';
 
 /** What a refresh asks of a source. */
 export interface TokenRequest {
@@ -27,6 +27,7 @@ export interface TokenSource {
 /** A source failed: the message names the source and says why, with tokens redacted. */
 export class SourceError extends TokenenvError {
   override name = 'SourceError';
+  override readonly code: ErrorCode = 'ERR_SOURCE';
 }
 
 // JWTs, and long runs of base64url or hex (opaque tokens, refresh tokens, secrets). Runs with

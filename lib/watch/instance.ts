@@ -3,11 +3,12 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { TokenenvError } from '../errors.js';
-import { ensurePrivateDirectory } from '../private-dir.js';
+import { TokenenvError, type ErrorCode } from '../core/errors.js';
+import { ensurePrivateDirectory } from '../files/private-dir.js';
 
 export class AlreadyRunningError extends TokenenvError {
   override name = 'AlreadyRunningError';
+  override readonly code: ErrorCode = 'ERR_WATCHER_RUNNING';
 }
 
 /** Files of the watcher for `configKey` (the config's path): pid file and status file. */

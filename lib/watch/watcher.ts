@@ -1,60 +1,66 @@
-// `tokenenv watch`: one process keeping every configured token fresh. A timer per token at the
+// TokenWatcher: keeps every configured token fresh in one process. A timer per token at the
 // moment it stops being fresh (minus jitter) is the source of truth; file-system events are
 // hints: a token file deleted or replaced is checked at once, an edited config is reloaded.
 // Nothing polls: an idle watcher sleeps until the next timer or event.
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import type { FSWatcher } from 'chokidar';
-import { loadConfig, selectTokens, type AccountConfig, type Config, type TokenConfig } from '../config/config.js';
-import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../environment.js';
-import { formatDuration } from '../duration.js';
-import { UsageError } from '../errors.js';
-import { refreshToken, type RefreshAction, type RefreshResult } from '../refresh.js';
-import { writeAtomically } from '../store.js';
+import { resolve } from 'node:path';
+import { loadValidConfig, selectTokens, type AccountConfig, type Config, type TokenConfig } from '../config/config.js';
+import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../core/environment.js';
+import { formatDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { refreshTokenFile, type RefreshResult } from '../refresh/refresh.js';
+import { FileHints } from './file-hints.js';
+import { Limiter } from './limiter.js';
 import type { Logger } from './log.js';
+import { backoffMs, DEFAULT_JITTER_SECONDS, DEFAULT_RETRY, nextCheck, type RetryPolicy } from './schedule.js';
+import { StatusFileWriter, type WatchStatus } from './status-file.js';
 
-export interface TokenStatus {
-  name: string;
-  path: string;
-  source: string;
-  lastAt: number | null;
-  lastAction: RefreshAction | null;
-  lastDetail: string | null;
-  nextAt: number | null;
-  failures: number;
-}
-
-export interface WatchStatus {
-  pid: number;
-  config: string | null;
-  startedAt: number;
-  updatedAt: number;
-  tokens: TokenStatus[];
-}
-
-export interface RetryPolicy {
-  /** First retry after a failure, in ms; doubles each time. */
-  baseMs: number;
-  /** Longest wait between retries, in ms. */
-  capMs: number;
-}
+export type { RetryPolicy } from './schedule.js';
+export type { TokenStatus, WatchStatus } from './status-file.js';
 
 export interface WatcherOptions extends EnvironmentOptions {
-  log: Logger;
   /** A config file to load and to reload on change (default: the usual lookup). */
   configFile?: string;
-  /** A fixed configuration instead of a file (exec, demo): never reloaded. */
+  /** A fixed configuration instead of a file: never reloaded. */
   config?: Config;
   /** Only these tokens (default: all). */
   names?: string[];
-  /** Where the status file goes (the CLI sets it; none when undefined). */
+  /** One line per event (the CLI logs to stderr); default: no log, listen to the events. */
+  log?: Logger;
+  /** Where to keep a status file for `tokenenv status` (default: none). */
   statusFile?: string;
+  /** tokenenv's private directory for locks (default: $XDG_RUNTIME_DIR/tokenenv…). */
   stateDir?: string;
   retry?: RetryPolicy;
-  /** Largest random advance of a refresh, in seconds, so that many tokens do not fire at once. */
+  /** Largest random advance of a refresh, in seconds. */
   jitterSeconds?: number;
-  /** Called after every refresh attempt (exec and tests). */
-  onResult?: (result: RefreshResult) => void;
+}
+
+export interface ReloadSummary {
+  reason: string;
+  added: number;
+  removed: number;
+  changed: number;
+  watched: number;
+}
+
+/** A refresh attempt's result, with why it ran (`timer`, `start`, `file deleted`…). */
+export interface WatchResult extends RefreshResult {
+  reason: string;
+  /** When the watcher looks at this token next (epoch seconds). */
+  nextAt: number;
+}
+
+export interface TokenWatcherEvents {
+  refreshed: [WatchResult];
+  kept: [WatchResult];
+  failed: [WatchResult];
+  /** A token file deleted or replaced by someone else was written again. */
+  restored: [WatchResult];
+  reloaded: [ReloadSummary];
+  /** A config edit that could not be used (the previous config stays), or file watching failed. */
+  error: [Error];
 }
 
 interface Entry {
@@ -79,52 +85,86 @@ const HINT_DEBOUNCE_MS = 20;
 /** Refreshes run at once at most: 500 tokens at start must not hit the issuer all together. */
 const PARALLEL_REFRESHES = 8;
 
-export class TokenWatcher {
-  private readonly environment: TokenEnvironment;
+interface ResolvedOptions {
+  environment: TokenEnvironment;
+  retry: RetryPolicy;
+  jitterSeconds: number;
+  log: Logger;
+}
+
+const SILENT: Logger = { log: () => undefined };
+
+export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
+  private readonly resolved: ResolvedOptions;
   private readonly entries = new Map<string, Entry>();
   /** Entries by resolved token path, for file events. */
   private readonly byPath = new Map<string, Entry>();
   private readonly abort = new AbortController();
-  private readonly retry: RetryPolicy;
-  private fsWatcher?: FSWatcher;
-  private watchedDirs = new Set<string>();
+  private readonly limiter = new Limiter(PARALLEL_REFRESHES);
+  private hints?: FileHints;
+  private statusWriter?: StatusFileWriter;
   private configFile?: string;
-  private stopped = false;
+  private started = false;
+  private closed = false;
   private readonly startedAt: number;
-  private statusTimer?: NodeJS.Timeout;
   private reloadTimer?: NodeJS.Timeout;
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly options: WatcherOptions) {
-    this.environment = resolveEnvironment(options);
-    this.retry = options.retry ?? { baseMs: 2000, capMs: 60_000 };
-    this.startedAt = this.environment.now();
+  constructor(private readonly options: WatcherOptions = {}) {
+    super();
+    // The environment is read once, here.
+    this.resolved = {
+      environment: resolveEnvironment(options),
+      retry: options.retry ?? DEFAULT_RETRY,
+      jitterSeconds: options.jitterSeconds ?? DEFAULT_JITTER_SECONDS,
+      log: options.log ?? SILENT,
+    };
+    this.startedAt = this.resolved.environment.now();
   }
 
   private get log(): Logger {
-    return this.options.log;
+    return this.resolved.log;
   }
 
-  /** Loads the config (a problem is fatal at start), checks every token, starts watching. */
-  async start(): Promise<void> {
+  /** Loads the config (a problem is fatal here), brings every token up to date, starts watching. */
+  async start(): Promise<this> {
+    if (this.started) throw new UsageError('TokenWatcher: start() was already called');
+    this.started = true;
     const config = this.readConfig();
     this.configFile = config.file ? resolve(config.file) : undefined;
+    if (this.options.statusFile) {
+      this.statusWriter = new StatusFileWriter(this.options.statusFile, () => this.status(),
+        (error) => this.log.log('warn', `status file not written: ${error.message}`));
+    }
     const { pending } = this.apply(config);
     // First bring every token up to date, then watch, then check each once more (cheaply: only
     // what changed meanwhile costs a source call). Watching first would feed the watcher an event
     // for each file written at start: with hundreds of tokens in one directory, a storm.
     await Promise.all(pending.map(([entry, reason]) => this.run(entry, reason)));
-    await this.watchFiles();
+    if (this.closed) return this;
+    this.hints = new FileHints({
+      onPath: (path) => this.onTokenPath(path),
+      onConfig: (event) => this.onConfigEvent(event),
+      onError: (error) => this.problem(`file watching: ${error.message}`, error),
+    }, this.configFile);
+    await this.hints.start(this.tokenPaths());
     for (const entry of this.entries.values()) void this.run(entry, 'file check after start');
     this.log.log('info', `watching ${this.entries.size} token(s)${this.configFile ? ` from ${this.configFile}` : ''}`);
+    return this;
+  }
+
+  private tokenPaths(): string[] {
+    return [...this.entries.values()].map((e) => e.token.path);
   }
 
   private readConfig(): Config {
     if (this.options.config) return this.options.config;
-    const { config, problems } = loadConfig({ ...this.options, ...(this.options.configFile ? { file: this.options.configFile } : {}) });
-    if (problems.length) throw new UsageError(problems.map((p) => p.message).join('\n'));
-    return config;
+    return loadValidConfig({ ...this.resolved.environment, ...(this.options.configFile ? { file: this.options.configFile } : {}) });
+  }
+
+  /** Logs a problem, and emits it as 'error' when someone listens (an unheard 'error' would throw). */
+  private problem(message: string, error: Error): void {
+    this.log.log('error', message);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
   /** Makes the entries match `config`; returns the new and changed ones, to be checked. */
@@ -154,7 +194,7 @@ export class TokenWatcher {
       this.entries.set(token.name, entry);
       if (existing) this.byPath.delete(resolve(existing.token.path));
       this.byPath.set(resolve(token.path), entry);
-      counts.pending.push([entry, existing ? 'config changed' : this.fsWatcher ? 'added to the config' : 'start']);
+      counts.pending.push([entry, existing ? 'config changed' : this.hints ? 'added to the config' : 'start']);
     }
     return counts;
   }
@@ -166,33 +206,34 @@ export class TokenWatcher {
     entry.nextAt = null;
   }
 
-  /** Re-reads the config file; on a problem, logs it and keeps the current configuration. */
-  async reload(reason: string): Promise<void> {
-    if (this.stopped || this.options.config) return;
+  /** Re-reads the config file; on a problem, reports it and keeps the current configuration. */
+  async reload(reason = 'reload requested'): Promise<void> {
+    if (this.closed || this.options.config) return;
     let config: Config;
     try {
       config = this.readConfig();
     } catch (error) {
-      this.log.log('error', `config not reloaded (${reason}), keeping the previous one: ${(error as Error).message}`);
+      this.problem(`config not reloaded (${reason}), keeping the previous one: ${(error as Error).message}`, error as Error);
       return;
     }
     const { added, removed, changed, pending } = this.apply(config);
     this.log.log('info', `config reloaded (${reason}): ${added} added, ${removed} removed, ${changed} changed, ${this.entries.size} watched`);
-    await this.updateWatchedDirs();
+    this.hints?.update(this.tokenPaths());
     for (const [entry, why] of pending) void this.run(entry, why);
-    this.statusChanged();
+    this.statusWriter?.changed();
+    this.emit('reloaded', { reason, added, removed, changed, watched: this.entries.size });
   }
 
   private async run(entry: Entry, reason: string): Promise<void> {
-    if (this.stopped) return;
+    if (this.closed) return;
     if (entry.running) {
       entry.again = true;
       return entry.running;
     }
     clearTimeout(entry.timer);
-    entry.running = this.attempt(entry, reason).finally(() => {
+    entry.running = this.limiter.run(() => this.attempt(entry, reason)).finally(() => {
       entry.running = undefined;
-      if (entry.again && !this.stopped && this.entries.get(entry.token.name) === entry) {
+      if (entry.again && !this.closed && this.entries.get(entry.token.name) === entry) {
         entry.again = false;
         void this.run(entry, 'file changed during a refresh');
       }
@@ -200,45 +241,25 @@ export class TokenWatcher {
     return entry.running;
   }
 
-  private async slot(): Promise<void> {
-    if (this.active < PARALLEL_REFRESHES) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
-  }
-
   private async attempt(entry: Entry, reason: string): Promise<void> {
-    await this.slot();
-    try {
-      await this.attemptNow(entry, reason);
-    } finally {
-      this.release();
-    }
-  }
-
-  private async attemptNow(entry: Entry, reason: string): Promise<void> {
-    if (this.stopped) return;
+    if (this.closed) return;
     let result: RefreshResult;
     try {
       // A timer fires early by its jitter (plus timer slack): it must refresh, not find the token
       // still fresh by a second and come back.
       const refreshWithin = reason === 'timer' ? entry.early + 2 : 0;
-      result = await refreshToken(entry.token, entry.account, { ...this.options, signal: this.abort.signal, refreshWithin });
+      result = await refreshTokenFile(entry.token, entry.account, {
+        ...this.resolved.environment, signal: this.abort.signal, refreshWithin,
+        ...(this.options.stateDir ? { stateDir: this.options.stateDir } : {}),
+      });
     } catch (error) {
       result = {
         name: entry.token.name, path: entry.token.path, action: 'failed', secondsLeft: null,
         detail: (error as Error).message, sourceCalled: false, freshUntil: null,
       };
     }
-    if (this.stopped || this.entries.get(entry.token.name) !== entry) return;
-    const now = this.environment.now();
+    if (this.closed || this.entries.get(entry.token.name) !== entry) return;
+    const now = this.resolved.environment.now();
     // A file event after our own write finds nothing to do: keep the last real result.
     const echo = result.action === 'kept' && reason.startsWith('file ');
     if (!echo) entry.last = { ...result, at: now };
@@ -246,43 +267,43 @@ export class TokenWatcher {
     const delayMs = this.nextDelayMs(entry, result, now);
     this.schedule(entry, delayMs);
     this.logResult(entry, result, reason, delayMs, echo);
-    this.options.onResult?.(result);
-    this.statusChanged();
+    this.statusWriter?.changed();
+    const event: WatchResult = { ...result, reason, nextAt: now + delayMs / 1000 };
+    this.emit(result.action, event);
+    if (result.action === 'refreshed' && reason === 'file deleted') this.emit('restored', event);
   }
 
   /** When to look again: just before the token stops being fresh, or after a backoff. */
   private nextDelayMs(entry: Entry, result: RefreshResult, now: number): number {
-    if (result.action === 'failed' || result.freshUntil === null) {
-      const backoff = Math.min(this.retry.capMs, this.retry.baseMs * 2 ** Math.max(0, entry.failures - 1));
-      return backoff * (0.8 + Math.random() * 0.4);
-    }
-    const remaining = result.freshUntil - now;
-    entry.early = Math.random() * Math.min(this.options.jitterSeconds ?? 30, Math.max(0, remaining) * 0.1);
-    return Math.max(1000, (remaining - entry.early) * 1000);
+    if (result.action === 'failed' || result.freshUntil === null) return backoffMs(entry.failures, this.resolved.retry);
+    const { delayMs, early } = nextCheck(result.freshUntil, now, this.resolved.jitterSeconds);
+    entry.early = early;
+    return delayMs;
   }
 
   private schedule(entry: Entry, delayMs: number): void {
     clearTimeout(entry.timer);
-    entry.nextAt = this.environment.now() + delayMs / 1000;
+    entry.nextAt = this.resolved.environment.now() + delayMs / 1000;
     entry.timer = setTimeout(() => void this.run(entry, 'timer'), Math.min(delayMs, MAX_TIMER_MS));
   }
 
   private logResult(entry: Entry, result: RefreshResult, reason: string, delayMs: number, echo: boolean): void {
-    const left = result.secondsLeft === null ? 'expiry unknown' : result.secondsLeft > 0 ? `${formatDuration(result.secondsLeft)} left` : 'expired';
-    const next = `next check in ${formatDuration(delayMs / 1000)}`;
-    const name = `token ${entry.token.name}`;
     // A check prompted by a file event that found nothing to do is usually our own write echoed
     // back by the file system: not worth a line.
     if (echo) return;
+    const left = result.secondsLeft === null ? 'expiry unknown' : result.secondsLeft > 0 ? `${formatDuration(result.secondsLeft)} left` : 'expired';
+    const name = `token ${entry.token.name}`;
     if (result.action === 'failed') {
       this.log.log('error', `${name}: refresh failed (${reason}, attempt ${entry.failures}): ${result.detail}; ${left}; retry in ${formatDuration(delayMs / 1000)}`);
     } else {
-      this.log.log('info', `${name}: ${result.action} (${reason}), ${left}, ${next} (${result.path})`);
+      this.log.log('info', `${name}: ${result.action} (${reason}), ${left}, next check in ${formatDuration(delayMs / 1000)} (${result.path})`);
     }
   }
 
-  /** A hint from the file system: check the token soon (debounced). */
-  private hint(entry: Entry): void {
+  private onTokenPath(path: string): void {
+    const entry = this.byPath.get(path);
+    if (!entry || this.closed) return;
+    // Debounced: a writer's create, write and rename come as several events.
     clearTimeout(entry.hintTimer);
     entry.hintTimer = setTimeout(() => {
       entry.hintTimer = undefined;
@@ -290,67 +311,19 @@ export class TokenWatcher {
     }, HINT_DEBOUNCE_MS);
   }
 
-  // chokidar follows the directories and the config file; token files are left to the raw events
-  // of the directory watches, which report every entry: following 500 token files one by one
-  // would cost 500 more watches and stat calls for nothing.
-  private interesting(path: string): boolean {
-    return this.watchedDirs.has(path) || path === this.configFile;
-  }
-
-  private wantedDirs(): Set<string> {
-    const dirs = new Set([...this.entries.values()].map((e) => dirname(resolve(e.token.path))));
-    if (this.configFile) dirs.add(dirname(this.configFile));
-    return dirs;
-  }
-
-  // Parent directories, filtered, not single files: a single-file watch misses writers that
-  // delete and then rename (htgettoken), and a file that does not exist yet.
-  private async watchFiles(): Promise<void> {
-    const { watch } = await import('chokidar');
-    this.watchedDirs = this.wantedDirs();
-    this.fsWatcher = watch([...this.watchedDirs], {
-      depth: 0,
-      ignoreInitial: true,
-      atomic: false, // the default holds back deletions for 100 ms
-      ignored: (path: string) => !this.interesting(path),
-    });
-    this.fsWatcher.on('all', (event, path) => this.onFileEvent(event, resolve(path)));
-    // Raw events are reported for every entry, always; chokidar's own add/unlink would also depend
-    // on what it believed was there (a file written and deleted again before it looked is neither).
-    this.fsWatcher.on('raw', (_event, name, details) => this.onRawEvent(String(name ?? ''), (details as { watchedPath?: string }).watchedPath));
-    this.fsWatcher.on('error', (error) => this.log.log('warn', `file watching: ${(error as Error).message}`));
-    await new Promise<void>((ready) => this.fsWatcher!.once('ready', () => ready()));
-  }
-
-  private async updateWatchedDirs(): Promise<void> {
-    if (!this.fsWatcher) return;
-    const wanted = this.wantedDirs();
-    const added = [...wanted].filter((d) => !this.watchedDirs.has(d));
-    const removed = [...this.watchedDirs].filter((d) => !wanted.has(d));
-    this.watchedDirs = wanted;
-    if (added.length) this.fsWatcher.add(added);
-    if (removed.length) this.fsWatcher.unwatch(removed);
-  }
-
-  private onRawEvent(name: string, watchedPath: string | undefined): void {
-    if (this.stopped || !name || !watchedPath) return;
-    const path = basename(watchedPath) === name ? resolve(watchedPath) : resolve(watchedPath, name);
-    const entry = this.byPath.get(path);
-    if (entry) this.hint(entry);
-  }
-
-  private onFileEvent(event: string, path: string): void {
-    if (this.stopped || path !== this.configFile) return;
+  private onConfigEvent(event: 'changed' | 'removed'): void {
+    if (this.closed) return;
     clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => void this.reload(`config file ${event === 'unlink' ? 'removed' : 'changed'}`), 50);
+    this.reloadTimer = setTimeout(() => void this.reload(`config file ${event}`), 50);
   }
 
+  /** What every token's last check found and when the next one is due. */
   status(): WatchStatus {
     return {
       pid: process.pid,
       config: this.configFile ?? null,
       startedAt: this.startedAt,
-      updatedAt: this.environment.now(),
+      updatedAt: this.resolved.environment.now(),
       tokens: [...this.entries.values()].map((e) => ({
         name: e.token.name,
         path: e.token.path,
@@ -364,36 +337,21 @@ export class TokenWatcher {
     };
   }
 
-  /** Status writes are batched: at most one every 200 ms. */
-  private statusChanged(): void {
-    if (!this.options.statusFile || this.statusTimer || this.stopped) return;
-    this.statusTimer = setTimeout(() => {
-      this.statusTimer = undefined;
-      void this.writeStatus();
-    }, 200);
-  }
-
-  private async writeStatus(): Promise<void> {
-    if (!this.options.statusFile) return;
-    await writeAtomically(this.options.statusFile, JSON.stringify(this.status(), null, 2) + '\n').catch((error: Error) =>
-      this.log.log('warn', `status file not written: ${error.message}`));
-  }
-
-  /** Every check that is running (tests and exec wait on it). */
+  /** Resolves when no check is running. */
   async settled(): Promise<void> {
     await Promise.all([...this.entries.values()].map((e) => e.running).filter(Boolean));
   }
 
-  /** Stops timers and watching, cancels running sources, and waits for them to let go. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /** Stops timers and watching, cancels running sources, and resolves once every source process
+   * is gone and every lock released. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.abort.abort();
-    clearTimeout(this.statusTimer);
     clearTimeout(this.reloadTimer);
     for (const entry of this.entries.values()) this.cancel(entry);
-    await this.fsWatcher?.close();
+    await this.hints?.close();
     await Promise.allSettled([...this.entries.values()].map((e) => e.running));
-    await this.writeStatus();
+    await this.statusWriter?.close();
   }
 }

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import type { Config, TokenConfig } from '../../config/config.js';
+import { resolveEnvironment } from '../../core/environment.js';
+import { audienceToken, defaultToken } from '../../refresh/targets.js';
+import { formatDuration } from '../../core/duration.js';
+import { NoTokenFileError, TokenenvError, UsageError } from '../../core/errors.js';
+import { ExitCode } from '../exit-codes.js';
+import type { RefreshResult } from '../../refresh/refresh.js';
+import { createLogger, type Logger } from '../../watch/log.js';
+import { TokenWatcher } from '../../watch/watcher.js';
+import { commandConfig, CONFIG_OPTIONS, CONFIG_USAGE } from '../config-source.js';
+import { parseCommandArgs, type CliIo, type Command } from '../io.js';
+
+const OPTIONS = {
+  ...CONFIG_OPTIONS,
+  token: { type: 'string', short: 't' },
+  account: { type: 'string' },
+} as const;
+
+// Signals passed on to the command. SIGINT is passed on only without a terminal: at a terminal,
+// Ctrl-C already reaches the command (same process group), and twice would be once too many.
+const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGINT'] as const;
+
+/** Splits `[OPTIONS] [--] COMMAND ARGS...`: the command starts at `--` or at the first word
+ * that is neither an option nor an option's value. */
+function splitCommand(args: string[]): { own: string[]; command: string[] } {
+  const valued = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string')
+    .flatMap(([name, o]) => ['--' + name, ...('short' in o ? ['-' + o.short] : [])]));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return { own: args.slice(0, i), command: args.slice(i + 1) };
+    if (!arg.startsWith('-')) return { own: args.slice(0, i), command: args.slice(i) };
+    if (valued.has(arg)) i++;
+  }
+  return { own: args, command: [] };
+}
+
+/** The token the command gets: --token NAME, a per-audience token, the ad-hoc one, or the default. */
+function chooseToken(values: Record<string, string | boolean | undefined>, io: CliIo): { config: Config; token: TokenConfig } {
+  const { config, adHoc } = commandConfig(adHocOnly(values), io);
+  if (adHoc) return { config, token: config.tokens[0]! };
+  const byName = (name: string) => config.tokens.find((t) => t.name === name);
+  if (values.token) {
+    const token = byName(values.token as string);
+    if (!token) throw new UsageError(`no token named '${values.token}' in ${config.file}`);
+    return { config, token };
+  }
+  const fallback = defaultToken(config);
+  if (values.aud || values.scope) {
+    const wanted = { audience: values.aud as string | undefined, scope: values.scope as string | undefined, account: values.account as string | undefined };
+    const token = audienceToken(config, wanted, resolveEnvironment({ env: io.env }));
+    return { config: { ...config, tokens: [token] }, token };
+  }
+  if (!fallback) throw new UsageError(`${config.file}: several tokens and none named default: choose one with --token NAME`);
+  return { config, token: fallback };
+}
+
+// With a config file, --aud and --scope describe a per-audience token, not an ad-hoc source.
+function adHocOnly(values: Record<string, string | boolean | undefined>) {
+  const source = values['oidc-agent'] || values.command || values['from-file'] || values['client-id'];
+  const { token: _t, account: _a, ...rest } = values;
+  if (source) return rest;
+  const { aud: _aud, scope: _scope, ...configOnly } = rest;
+  return configOnly;
+}
+
+/** The watcher's lines during exec: failures and warnings only, the command's output is the user's. */
+function quietLogger(io: CliIo): Logger {
+  const logger = createLogger(io.stderr, io.env);
+  return { log: (level, message) => { if (level === 'error' || level === 'warn') logger.log(level, `tokenenv: ${message}`); } };
+}
+
+export const command: Command = {
+  usage: `tokenenv exec [--token NAME | --aud A [--scope S] [--account NAME]] [--config FILE | SOURCE FLAGS] [--] COMMAND [ARGS...]
+
+Runs COMMAND with BEARER_TOKEN_FILE pointing at a fresh token (BEARER_TOKEN is removed from its
+environment, since it would take precedence), keeps that file fresh while COMMAND runs, passes
+signals on, and exits with COMMAND's status (or dies of the same signal).
+
+  --token NAME     a token from the config (default: the one named default, or the only one)
+  --aud A          a per-audience token (bt_u<euid>-tokenenv-aud-…), issued by --account NAME
+  --scope S        (default: the account of the default token)
+
+${CONFIG_USAGE}
+
+Exit codes: COMMAND's; 2 usage or config error; 3 no valid token could be obtained.`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { own, command: argv } = splitCommand(args);
+    const { values } = parseCommandArgs('exec', own, OPTIONS);
+    if (argv.length === 0) throw new UsageError('exec: no command given (tokenenv exec [OPTIONS] -- COMMAND ...)');
+    const { config, token } = chooseToken(values, io);
+    const watcher = new TokenWatcher({ env: io.env, log: quietLogger(io), config: { ...config, tokens: [token] } });
+    const firstResult = new Promise<RefreshResult>((resolve) => {
+      for (const event of ['refreshed', 'kept', 'failed'] as const) watcher.once(event, resolve);
+    });
+    await watcher.start();
+    const result = await firstResult;
+    if (result.action === 'failed' && !(result.secondsLeft !== null && result.secondsLeft > 0)) {
+      await watcher.close();
+      throw new NoTokenFileError(`exec: no valid token for ${token.name}: ${result.detail}`);
+    }
+    if (result.action === 'failed') io.stderr(`tokenenv: warning: refresh failed, running with the current token (${formatDuration(result.secondsLeft!)} left)\n`);
+    return runChild(argv, token.path, io, watcher);
+  },
+};
+
+function runChild(argv: string[], tokenFile: string, io: CliIo, watcher: TokenWatcher): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...io.env, BEARER_TOKEN_FILE: tokenFile };
+  delete env.BEARER_TOKEN;
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'inherit' });
+    const interactive = process.stdin.isTTY === true;
+    const handlers = FORWARDED.map((signal) => {
+      const handler = () => {
+        if (signal !== 'SIGINT' || !interactive) child.kill(signal);
+      };
+      process.on(signal, handler);
+      return [signal, handler] as const;
+    });
+    const cleanup = async () => {
+      await watcher.close();
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+    };
+    child.on('error', async (error: NodeJS.ErrnoException) => {
+      await cleanup();
+      io.stderr(`tokenenv: exec: ${argv[0]}: ${error.code === 'ENOENT' ? 'command not found' : error.message}\n`);
+      resolve(error.code === 'ENOENT' ? 127 : 126);
+    });
+    child.on('exit', async (code, signal) => {
+      await cleanup();
+      if (signal) {
+        // Die of the same signal, so that the caller sees what happened to the command. Any
+        // listener left (execa's exit hooks) would otherwise swallow it.
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+        return;
+      }
+      resolve(code ?? 1);
+    });
+  });
+}

@@ -1,0 +1,106 @@
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { findConfigFile } from '../../config/config.js';
+import { envValue, resolveEnvironment } from '../../core/environment.js';
+import { ExitCode } from '../exit-codes.js';
+import { parseCommandArgs, type CliIo, type Command } from '../io.js';
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  install: { type: 'boolean' },
+  timer: { type: 'boolean' },
+  interval: { type: 'string' },
+  dir: { type: 'string' },
+} as const;
+
+// systemd splits ExecStart= like a shell but expands % specifiers and $VARIABLES: quote and escape.
+function execArg(arg: string): string {
+  const escaped = arg.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return /[\s"'\\]/.test(escaped) ? `"${escaped.replace(/(["\\])/g, '\\$1')}"` : escaped;
+}
+
+function execLine(args: string[]): string {
+  const cli = realpathSync(process.argv[1] ?? 'tokenenv');
+  return [process.execPath, cli, ...args].map(execArg).join(' ');
+}
+
+// Sources talk to issuers: start once the network is up.
+function serviceHeader(description: string): string {
+  return `[Unit]
+Description=tokenenv: ${description}
+After=network-online.target
+Wants=network-online.target
+`;
+}
+
+export function watchService(config: string): string {
+  return `${serviceHeader(`keep WLCG bearer tokens fresh (${config})`)}
+[Service]
+Type=simple
+ExecStart=${execLine(['watch', '--config', config])}
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+RestartSec=10s
+# Let a running source finish or be cancelled; tokenenv exits within a second of SIGTERM.
+TimeoutStopSec=10s
+
+[Install]
+WantedBy=default.target
+`;
+}
+
+export function refreshService(config: string): string {
+  return `${serviceHeader(`refresh WLCG bearer tokens once (${config})`)}
+[Service]
+Type=oneshot
+ExecStart=${execLine(['refresh', '--all', '--config', config])}
+`;
+}
+
+export function refreshTimer(interval: string): string {
+  return `[Unit]
+Description=tokenenv: refresh WLCG bearer tokens every ${interval}
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=${interval}
+RandomizedDelaySec=30s
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`;
+}
+
+export const command: Command = {
+  usage: `tokenenv systemd [--install] [--timer [--interval 5min]] [--config FILE] [--dir DIR]
+
+Prints (or with --install, writes to ~/.config/systemd/user/) a user unit running
+\`tokenenv watch\` for the config, or with --timer a oneshot \`tokenenv refresh --all\` service
+and a timer, for those who prefer osg-token-renewer's model. Then:
+  systemctl --user daemon-reload
+  systemctl --user enable --now tokenenv-watch.service     (or tokenenv-refresh.timer)`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs('systemd', args, OPTIONS);
+    const environment = resolveEnvironment({ env: io.env });
+    const config = resolve(findConfigFile(values.config, environment.env));
+    const units: Record<string, string> = values.timer
+      ? { 'tokenenv-refresh.service': refreshService(config), 'tokenenv-refresh.timer': refreshTimer(values.interval ?? '5min') }
+      : { 'tokenenv-watch.service': watchService(config) };
+    if (!values.install) {
+      for (const [name, text] of Object.entries(units)) io.stdout(`# ${name}\n${text}\n`);
+      return ExitCode.ok;
+    }
+    const configHome = envValue(environment.env, 'XDG_CONFIG_HOME') ?? join(envValue(environment.env, 'HOME') ?? '', '.config');
+    const dir = values.dir ?? join(configHome, 'systemd', 'user');
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(units)) {
+      writeFileSync(join(dir, name), text, { mode: 0o644 });
+      io.stdout(`wrote ${join(dir, name)}\n`);
+    }
+    const main = Object.keys(units).find((n) => n.endsWith('.timer')) ?? Object.keys(units)[0];
+    io.stdout(`now run: systemctl --user daemon-reload && systemctl --user enable --now ${main}\n`);
+    return ExitCode.ok;
+  },
+};

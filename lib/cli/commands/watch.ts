@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import { findConfigFile } from '../../config/config.js';
+import { resolveEnvironment } from '../../core/environment.js';
+import { ExitCode } from '../exit-codes.js';
+import { stateDirectory } from '../../files/paths.js';
+import { claimInstance, watcherFiles } from '../../watch/instance.js';
+import { createLogger } from '../../watch/log.js';
+import { TokenWatcher } from '../../watch/watcher.js';
+import { parseCommandArgs, type CliIo, type Command } from '../io.js';
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+} as const;
+
+export const command: Command = {
+  usage: `tokenenv watch [--config FILE] [NAME...]
+
+Refreshes each token just before it stops being fresh (exp − min_lifetime, minus a little
+jitter); opaque tokens every refresh_interval. A token file deleted or replaced by someone else
+is checked and restored at once; an edited config is reloaded without a restart. A failing
+source keeps the old token while it is valid and is retried with capped exponential backoff.
+Logs go to stderr, one line per event (with syslog priorities under systemd); never a token.
+
+Signals: SIGHUP reloads the config; SIGTERM and SIGINT stop cleanly (exit 0).
+One watcher per config file: a second one says the first is running and exits 1.
+See also: tokenenv status, tokenenv systemd.`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandArgs('watch', args, OPTIONS, Infinity);
+    const environment = resolveEnvironment({ env: io.env });
+    const configFile = resolve(findConfigFile(values.config, environment.env));
+    const stateDir = stateDirectory(environment.env);
+    const { pidFile, statusFile } = watcherFiles(stateDir, configFile);
+    const release = claimInstance(stateDir, pidFile, environment.euid, configFile);
+    const log = createLogger(io.stderr, io.env);
+    const watcher = new TokenWatcher({ env: io.env, log, configFile, names: positionals, statusFile });
+    // Signals are handled from the start: a SIGTERM during start-up still stops cleanly.
+    let stopping: Promise<void> | undefined;
+    let stopped!: () => void;
+    const finished = new Promise<void>((resolve) => { stopped = resolve; });
+    const stop = (signal: string) => {
+      log.log('info', `${signal}: stopping`);
+      stopping ??= watcher.close().finally(() => {
+        release();
+        log.log('info', 'stopped');
+        stopped();
+      });
+    };
+    const hup = () => void watcher.reload('SIGHUP');
+    const term = () => stop('SIGTERM');
+    const int = () => stop('SIGINT');
+    process.on('SIGHUP', hup);
+    process.on('SIGTERM', term);
+    process.on('SIGINT', int);
+    try {
+      await watcher.start();
+    } catch (error) {
+      await watcher.close();
+      release();
+      throw error;
+    }
+    await finished;
+    process.off('SIGHUP', hup);
+    process.off('SIGTERM', term);
+    process.off('SIGINT', int);
+    return ExitCode.ok;
+  },
+};

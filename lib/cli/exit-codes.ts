@@ -1,0 +1,31 @@
+// Exit codes of the `tokenenv` command, documented in the README, and the one mapping from an
+// error's code to its exit code.
+import { isTokenenvError, type ErrorCode } from '../core/errors.js';
+
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  noToken: 3,
+  badToken: 4,
+  expired: 5,
+} as const;
+
+const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  ERR_USAGE: ExitCode.usage,
+  ERR_CONFIG: ExitCode.usage,
+  ERR_CONFIG_NOT_FOUND: ExitCode.usage,
+  ERR_NO_TOKEN: ExitCode.noToken,
+  ERR_NO_TOKEN_FILE: ExitCode.noToken,
+  ERR_INVALID_TOKEN: ExitCode.badToken,
+  ERR_TOKEN_FILE: ExitCode.badToken,
+  ERR_UNSAFE_TOKEN_FILE: ExitCode.badToken,
+  ERR_TOKEN_TOO_LARGE: ExitCode.badToken,
+  ERR_VERIFY_FAILED: ExitCode.badToken,
+  ERR_NOT_ACCEPTED: ExitCode.badToken,
+  ERR_TOKEN_EXPIRED: ExitCode.expired,
+};
+
+export function exitCodeOf(error: unknown): number {
+  return isTokenenvError(error) ? EXIT_BY_CODE[error.code] ?? ExitCode.failure : ExitCode.failure;
+}

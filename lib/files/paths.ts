@@ -1,0 +1,33 @@
+// Where tokenenv keeps its own files: the config file, and a private 0700 directory for locks
+// and watcher state (never beside /tmp/bt_u$ID, where others can create files).
+import envPaths from 'env-paths';
+import { join } from 'node:path';
+import { envValue, type TokenEnvironment } from '../core/environment.js';
+
+function userPaths(env: TokenEnvironment['env']) {
+  const paths = envPaths('tokenenv', { suffix: '' });
+  // env-paths reads process.env; an injected environment's XDG variables win.
+  return {
+    config: envValue(env, 'XDG_CONFIG_HOME') ? join(envValue(env, 'XDG_CONFIG_HOME')!, 'tokenenv') : paths.config,
+    cache: envValue(env, 'XDG_CACHE_HOME') ? join(envValue(env, 'XDG_CACHE_HOME')!, 'tokenenv') : paths.cache,
+  };
+}
+
+export const SYSTEM_CONFIG = '/etc/tokenenv/config.ini';
+
+/** Config files in lookup order after `--config`: $TOKENENV_CONFIG, the user's, the system's. */
+export function configCandidates(env: TokenEnvironment['env']): { path: string; origin: string }[] {
+  const candidates = [];
+  const fromEnv = envValue(env, 'TOKENENV_CONFIG');
+  if (fromEnv) candidates.push({ path: fromEnv, origin: 'TOKENENV_CONFIG' });
+  candidates.push({ path: join(userPaths(env).config, 'config.ini'), origin: 'user config' });
+  candidates.push({ path: SYSTEM_CONFIG, origin: 'system config' });
+  return candidates;
+}
+
+/** tokenenv's private state directory: $XDG_RUNTIME_DIR/tokenenv, else the user cache dir. */
+export function stateDirectory(env: TokenEnvironment['env']): string {
+  const runtime = envValue(env, 'XDG_RUNTIME_DIR');
+  if (runtime && runtime.startsWith('/')) return join(runtime, 'tokenenv');
+  return join(userPaths(env).cache, 'run');
+}

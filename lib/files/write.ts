@@ -1,0 +1,107 @@
+// Writing token files: atomically (a new 0600 file in the same directory, fsync, rename over
+// the target), never through a symbolic link, never over a file someone else owns. Readers see
+// the old token or the new one, never a missing, empty or partial file.
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fsp, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { TokenFileError, UnsafeFileError } from '../core/errors.js';
+
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+export interface WriteTokenOptions {
+  /** The uid that must own the file (the effective uid, or `owner` for root-run services). */
+  expectedUid: number;
+  /** When running as root for another user: chown the new file to this owner. */
+  chownTo?: FileOwner;
+}
+
+const TEMP_MARK = '.tokenenv-tmp-';
+const STICKY = 0o1000;
+
+function tempPrefix(target: string): string {
+  return `.${basename(target)}${TEMP_MARK}`;
+}
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await fsp.lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TokenFileError(path, `cannot inspect: ${(error as NodeJS.ErrnoException).code}`);
+  }
+}
+
+/** Refuses targets that an atomic rename cannot replace safely. */
+async function checkTarget(target: string, options: WriteTokenOptions): Promise<void> {
+  const dir = dirname(target);
+  let dirStat: Stats;
+  try {
+    dirStat = await fsp.stat(dir);
+  } catch (error) {
+    throw new TokenFileError(dir, `token directory unusable (${(error as NodeJS.ErrnoException).code})`);
+  }
+  if (!dirStat.isDirectory()) throw new TokenFileError(dir, 'token directory is not a directory');
+  if (dirStat.mode & 0o002 && !(dirStat.mode & STICKY)) {
+    throw new UnsafeFileError(dir, 'token directory is writable by every user without the sticky bit: anyone could replace the token');
+  }
+  const existing = await lstatOrUndefined(target);
+  if (!existing) return;
+  if (existing.isSymbolicLink()) {
+    throw new UnsafeFileError(target, 'is a symbolic link: tokenenv never writes through links; remove it or point the config at the real file');
+  }
+  if (!existing.isFile()) throw new TokenFileError(target, 'exists and is not a regular file');
+  if (existing.uid !== options.expectedUid) {
+    throw new UnsafeFileError(target, `owned by uid ${existing.uid}, not by uid ${options.expectedUid}: refusing to replace another user's file`);
+  }
+}
+
+/** Removes temporary files left by writers that died (callers hold the token's lock). */
+async function removeOrphans(target: string): Promise<void> {
+  const dir = dirname(target);
+  const prefix = tempPrefix(target);
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => fsp.unlink(join(dir, n)).catch(() => undefined)));
+}
+
+/**
+ * Writes `token` plus one newline to `target` atomically. Call it while holding the token's
+ * lock (withTokenLock): orphaned temporary files of earlier writers are removed.
+ */
+export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<void> {
+  await checkTarget(target, options);
+  await removeOrphans(target);
+  await writeAtomically(target, `${token}\n`, options);
+}
+
+/** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file. */
+export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}): Promise<void> {
+  const temp = join(dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}`);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(temp, flags, 0o600);
+    await handle.writeFile(content);
+    if (options.chownTo) await handle.chown(options.chownTo.uid, options.chownTo.gid);
+    await handle.chmod(0o600); // the umask cannot widen it, but it could narrow it below 0600
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fsp.rename(temp, target);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await fsp.unlink(temp).catch(() => undefined);
+    if (error instanceof TokenFileError) throw error;
+    throw new TokenFileError(target, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  await syncDirectory(dirname(target));
+}
+
+// The rename is durable only once the directory itself is on disk.
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, constants.O_RDONLY).catch(() => undefined);
+  await handle?.sync().catch(() => undefined);
+  await handle?.close();
+}

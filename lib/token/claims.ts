@@ -1,0 +1,97 @@
+// What a token says about itself. JWTs are decoded (not verified) with jose; anything else is
+// an opaque token, which is valid but has no known claims or expiry.
+import { decodeJwt } from 'jose/jwt/decode';
+import { TokenExpiredError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+
+export interface JwtClaims {
+  format: 'jwt';
+  issuer?: string;
+  subject?: string;
+  audience: string[];
+  scopes: string[];
+  /** `wlcg.ver` (WLCG profile) or `ver` (SciTokens, e.g. "scitoken:2.0"). */
+  profile?: string;
+  groups: string[];
+  clientId?: string;
+  tokenId?: string;
+  /** Seconds since the epoch. */
+  issuedAt?: number;
+  notBefore?: number;
+  expiresAt?: number;
+  /** The decoded payload, for `--json`. The signature is never kept. */
+  payload: Record<string, unknown>;
+}
+
+export interface OpaqueClaims {
+  format: 'opaque';
+  /** Why the token is treated as opaque. */
+  reason: string;
+}
+
+export type TokenClaims = JwtClaims | OpaqueClaims;
+
+const WLCG_ANY_AUDIENCE = 'https://wlcg.cern.ch/jwt/v1/any';
+export { WLCG_ANY_AUDIENCE };
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function asNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function asStrings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+export function decodeClaims(token: string): TokenClaims {
+  if (token.split('.').length !== 3) return { format: 'opaque', reason: 'not a JWT (no three dot-separated parts)' };
+  let payload: Record<string, unknown>;
+  try {
+    payload = decodeJwt(token) as Record<string, unknown>;
+  } catch {
+    return { format: 'opaque', reason: 'JWT-shaped but its payload does not decode as JSON' };
+  }
+  const claims: JwtClaims = {
+    format: 'jwt',
+    audience: asStrings(payload.aud),
+    scopes: (asString(payload.scope) ?? asString(payload.scp) ?? '').split(' ').filter(Boolean),
+    groups: asStrings(payload['wlcg.groups']),
+    payload,
+  };
+  const optional: Partial<JwtClaims> = {
+    issuer: asString(payload.iss),
+    subject: asString(payload.sub),
+    profile: asString(payload['wlcg.ver']) !== undefined ? `wlcg:${asString(payload['wlcg.ver'])}` : asString(payload.ver),
+    clientId: asString(payload.client_id) ?? asString(payload.azp),
+    tokenId: asString(payload.jti),
+    issuedAt: asNumber(payload.iat),
+    notBefore: asNumber(payload.nbf),
+    expiresAt: asNumber(payload.exp),
+  };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) (claims as unknown as Record<string, unknown>)[key] = value;
+  }
+  return claims;
+}
+
+/** Seconds left before expiry, or undefined when the token has no known expiry. */
+export function secondsLeft(claims: TokenClaims, now: number): number | undefined {
+  return claims.format === 'jwt' && claims.expiresAt !== undefined ? claims.expiresAt - now : undefined;
+}
+
+/**
+ * Throws TokenExpiredError when the token has expired or has less than `minLifetime` seconds
+ * left. Tokens without an expiry pass: their freshness cannot be known.
+ */
+export function assertLifetime(claims: TokenClaims, now: number, minLifetime = 0, where = 'token'): void {
+  const left = secondsLeft(claims, now);
+  if (left === undefined) return;
+  if (left <= 0) throw new TokenExpiredError(`${where}: expired ${formatDuration(-left)} ago`);
+  if (left < minLifetime) {
+    throw new TokenExpiredError(`${where}: ${formatDuration(left)} left, less than the required ${minLifetime} s`);
+  }
+}
