@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
-import { privateTmpAvailable, runTokenenv, type CliOptions } from './support/cli.js';
-import { Mint, mintConfig } from './support/mint.js';
-import { fakeJwt, isRoot, Sandbox } from './support/sandbox.js';
+import { privateTmpAvailable, runTokenenv, type CliOptions } from '../support/cli.js';
+import { Mint, mintConfig } from '../support/mint.js';
+import { fakeJwt, isRoot, Sandbox } from '../support/sandbox.js';
 
 describe('tokenenv doctor', function () {
   this.timeout(30_000);

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { startDemoIssuer, type DemoIssuer } from '../lib/demo/issuer.js';
-import { tokenLocation } from '../lib/discovery.js';
-import { runTokenenvAsync, tokenenvBin, type CliRun } from './support/cli.js';
-import { createAccount, loadedAccounts, startOidcAgent, type OidcAgent } from './support/oidc-agent.js';
-import { requireCommands } from './support/peers.js';
-import { assertNoSecret, Sandbox } from './support/sandbox.js';
+import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
+import { tokenLocation } from '../../lib/discovery/discovery.js';
+import { runTokenenvAsync, tokenenvBin, type CliRun } from '../support/cli.js';
+import { createAccount, loadedAccounts, startOidcAgent, type OidcAgent } from '../support/oidc-agent.js';
+import { requireCommands } from '../support/peers.js';
+import { assertNoSecret, Sandbox } from '../support/sandbox.js';
 
 const SCOPES = ['compute.read', 'compute.create', 'compute.modify', 'compute.cancel', 'storage.read:/', 'storage.modify:/', 'read:/', 'write:/', 'wlcg', 'wlcg.groups'];
 const DEVICE_CLIENT = { clientId: 'tokenenv-device', clientSecret: 'device-secret-5e8a1c77' };

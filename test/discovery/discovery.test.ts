@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import {
   discoverToken, discoverTokenSync, explainDiscovery, tokenLocation, InvalidTokenError, NoTokenFoundError,
   TokenFileError, TokenTooLargeError, UsageError, type DiscoveredToken, type DiscoveryOptions,
-} from '../lib/index.js';
-import { privateTmpAvailable, runTokenenv } from './support/cli.js';
-import { assertNoSecret, fakeToken, isRoot, Sandbox } from './support/sandbox.js';
+} from '../../lib/index.js';
+import { privateTmpAvailable, runTokenenv } from '../support/cli.js';
+import { assertNoSecret, fakeToken, isRoot, Sandbox } from '../support/sandbox.js';
 
 const EUID = process.geteuid!();
 const OTHER_UID = 4242;

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tokenenvBin } from './support/cli.js';
-import { Mint, mintConfig } from './support/mint.js';
-import { Sandbox } from './support/sandbox.js';
+import { tokenenvBin } from '../support/cli.js';
+import { Mint, mintConfig } from '../support/mint.js';
+import { Sandbox } from '../support/sandbox.js';
 
 interface Exit { code: number | null; stdout: string }
 

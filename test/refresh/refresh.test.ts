@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeClaims } from '../lib/index.js';
-import { runTokenenv } from './support/cli.js';
-import { Mint, mintConfig } from './support/mint.js';
-import { assertNoSecret, fakeJwt, isRoot, Sandbox } from './support/sandbox.js';
+import { decodeClaims } from '../../lib/index.js';
+import { runTokenenv } from '../support/cli.js';
+import { Mint, mintConfig } from '../support/mint.js';
+import { assertNoSecret, fakeJwt, isRoot, Sandbox } from '../support/sandbox.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 

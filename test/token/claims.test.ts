@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { assertLifetime, decodeClaims, secondsLeft, TokenExpiredError } from '../lib/index.js';
-import { formatDuration, formatRelative } from '../lib/duration.js';
-import { fakeJwt, fakeToken } from './support/sandbox.js';
+import { assertLifetime, decodeClaims, secondsLeft, TokenExpiredError } from '../../lib/index.js';
+import { formatDuration, formatRelative } from '../../lib/core/duration.js';
+import { fakeJwt, fakeToken } from '../support/sandbox.js';
 
 describe('claims', () => {
   it('decodes WLCG claims: audiences, scopes, groups, times', () => {

@@ -2,11 +2,11 @@
 // accept the token for an operation.
 import assert from 'node:assert/strict';
 import { generateKeyPair, SignJWT } from 'jose';
-import { startDemoIssuer, type DemoIssuer } from '../lib/demo/issuer.js';
-import { decodeClaims } from '../lib/index.js';
-import { wouldAccept } from '../lib/acceptance.js';
-import { runTokenenvAsync } from './support/cli.js';
-import { assertNoSecret, fakeJwt } from './support/sandbox.js';
+import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
+import { decodeClaims } from '../../lib/index.js';
+import { wouldAccept } from '../../lib/token/acceptance.js';
+import { runTokenenvAsync } from '../support/cli.js';
+import { assertNoSecret, fakeJwt } from '../support/sandbox.js';
 
 const CE = 'ce1.example.org:9619';
 

@@ -1,0 +1,43 @@
+// Which file serves which use: default, per-endpoint and per-audience tokens.
+import assert from 'node:assert/strict';
+import type { AccountConfig, Config, TokenConfig } from '../../lib/config/config.js';
+import { audienceToken, defaultToken, endpointPurpose, wrapperToken } from '../../lib/refresh/targets.js';
+
+const account = (name: string): AccountConfig => ({ name, type: 'command', command: ['true'], timeout: 60 } as unknown as AccountConfig);
+const token = (name: string, extra: Partial<TokenConfig> = {}): TokenConfig => ({ name, account: 'a', path: `/run/t/${name}`, minLifetime: 300, refreshInterval: 600, ...extra });
+const env = { env: { XDG_RUNTIME_DIR: '/run/user/1000' }, euid: 1000, tmpDir: '/tmp' };
+
+function config(tokens: TokenConfig[], accounts = ['a']): Config {
+  return { file: '/c.ini', accounts: new Map(accounts.map((n) => [n, account(n)])), tokens, endpoints: new Map() };
+}
+
+describe('token targets', () => {
+  it('the default token is the one named default, else the only one, else none', () => {
+    assert.equal(defaultToken(config([token('x'), token('default')]))?.name, 'default');
+    assert.equal(defaultToken(config([token('x')]))?.name, 'x');
+    assert.equal(defaultToken(config([token('x'), token('y')])), undefined);
+  });
+
+  it('an endpoint token has a file of its own, the endpoint as audience, never the default file', () => {
+    const c = config([token('default', { scope: 'storage.read:/', audience: 'https://wlcg.cern.ch/jwt/v1/any' })]);
+    const t = wrapperToken(c, 'ce1.example.org:9619', env)!;
+    assert.equal(t.audience, 'ce1.example.org:9619');
+    assert.equal(t.path, `/run/user/1000/bt_u1000-${endpointPurpose('ce1.example.org:9619')}`);
+    assert.notEqual(t.path, c.tokens[0]!.path);
+  });
+
+  it('an [endpoint] section overrides audience, scope and account', () => {
+    const c = config([token('default')], ['a', 'b']);
+    c.endpoints!.set('ce1:9619', { endpoint: 'ce1:9619', audience: 'any', scope: 'compute.read', account: 'b' });
+    const t = wrapperToken(c, 'ce1:9619', env)!;
+    assert.deepEqual([t.audience, t.scope, t.account], ['any', 'compute.read', 'b']);
+  });
+
+  it('a per-audience token (exec --aud) never uses the default token\'s file', () => {
+    const c = config([token('default', { path: '/run/user/1000/bt_u1000' })]);
+    const t = audienceToken(c, { audience: 'https://se.example' }, env);
+    assert.equal(t.audience, 'https://se.example');
+    assert.notEqual(t.path, '/run/user/1000/bt_u1000');
+    assert.match(t.path, /^\/run\/user\/1000\/bt_u1000-tokenenv-aud-/);
+  });
+});
