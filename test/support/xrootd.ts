@@ -83,6 +83,8 @@ export interface XrootdServer {
   env: Env;
   /** Runs argv with the clients' private /tmp (needed for anything that may discover tokens). */
   wrap: (argv: string[]) => string[];
+  /** The directory that `wrap` mounts over /tmp (empty, mode 1777). */
+  clientTmp: string;
   /** /etc/ssl/certs stand-in with the issuers' CAs, for scitokensVerify(). */
   trustDir: string;
   /** A fresh directory for a test's files, readable only by root. */
@@ -258,7 +260,7 @@ export async function startXrootd(options: XrootdOptions): Promise<XrootdServer>
   const urlOf = (path: string): string => `${url}/${posix.normalize(path)}`;
 
   const handle: XrootdServer = {
-    url, port, basePath, audiences, dataDir, env, wrap, trustDir, scratch, urlOf, localPath, putFile, log,
+    url, port, basePath, audiences, dataDir, env, wrap, clientTmp, trustDir, scratch, urlOf, localPath, putFile, log,
     decide: (token, operation, path, decideOptions = {}) => decide({ handle, token, operation, path, options: decideOptions, ownedDirs }),
     stop: async () => {
       if (server.exitCode === null && server.signalCode === null) {
