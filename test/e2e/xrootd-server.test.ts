@@ -3,7 +3,7 @@
 // Proves the harness (test/support/xrootd.ts) and pins what these versions do, so a change in
 // the installed clients or server shows up here first.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,11 @@ import { scitokensVerify } from '../support/scitokens.js';
 import { startSigningIssuer, type SigningIssuer } from '../support/signing-issuer.js';
 import { startXrootd, xrootdUnavailable, type XrootdServer } from '../support/xrootd.js';
 
-const GFAL_FILE_PLUGIN = '/usr/lib/x86_64-linux-gnu/gfal2-plugins/libgfal_plugin_file.so';
+/** gfal-copy reads local files through gfal2's file plugin (Debian: gfal2-plugin-file). */
+function gfalFilePluginInstalled(): boolean {
+  const libDirs = ['/usr/lib64', '/usr/lib', ...(existsSync('/usr/lib') ? readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => `/usr/lib/${d}`) : [])];
+  return libDirs.some((dir) => existsSync(join(dir, 'gfal2-plugins', 'libgfal_plugin_file.so')));
+}
 
 /** A client-credentials token from the demo issuer over HTTPS (fetch cannot take a CA). */
 function demoToken(issuer: DemoIssuer, ca: string, audience: string, scope: string): Promise<string> {
@@ -263,7 +267,7 @@ describe('e2e: a real XRootD server with ztn and the SciTokens plugin', function
     });
 
     it('gfal-copy uploads with storage.create:/ alone (it does not stop on the refused stat, unlike xrdcp)', async function () {
-      requirePeer(this, existsSync(GFAL_FILE_PLUGIN), `${GFAL_FILE_PLUGIN} missing (Debian: gfal2-plugin-file), gfal-copy cannot read local files`);
+      requirePeer(this, gfalFilePluginInstalled(), 'gfal2 file plugin missing (Debian: gfal2-plugin-file): gfal-copy cannot read local files');
       const local = join(server.scratch('gfal'), 'up.txt');
       writeFileSync(local, 'uploaded through gfal-copy\n');
       const token = await sign({ scope: 'storage.create:/' });

@@ -97,6 +97,15 @@ export interface XrootdServer {
   putFile(path: string, content: string): void;
   /** The server's log so far (tokens never appear in it). */
   log(): string;
+  /**
+   * The server's decision, asked with the real client (the token in a fresh 0600
+   * BEARER_TOKEN_FILE; undefined: none): `read` downloads a file it puts at `path` (xrdcp),
+   * `write` uploads a new file to `path` (xrdcp, no --force: exclusive create after a stat),
+   * `list` lists the directory `path` (xrdfs ls), `mkdir` and `delete` use xrdfs mkdir / rm.
+   * Accepted means the client succeeded and the effect is on disk. Throws when the outcome is
+   * neither (server gone, timeout). Call one at a time: the reason comes from the log lines
+   * written during the call.
+   */
   decide(token: string | undefined, operation: XrootdOperation, path: string, options?: DecideOptions): Promise<XrootdDecision>;
   stop(): Promise<void>;
 }
@@ -106,7 +115,7 @@ export function xrootdUnavailable(user = 'xrootd'): string | undefined {
   const missing = ['xrootd', 'xrdcp', 'xrdfs', 'openssl', 'unshare', 'setpriv'].filter((c) => !hasCommand(c));
   if (missing.length > 0) return `not installed: ${missing.join(', ')}`;
   const libs = ['libXrdAccSciTokens-5.so', 'libXrdSecztn-5.so'].filter((lib) => !sharedLibraryInstalled(lib));
-  if (libs.length > 0) return `${libs.join(', ')} not found (Debian: xrootd-scitokens-plugins, xrootd-server-plugins)`;
+  if (libs.length > 0) return `${libs.join(', ')} not found (Debian: xrootd-scitokens-plugins, xrootd-plugins)`;
   if (!lookupUser(user)) return `no user ${user} (the Debian package xrootd-server creates it)`;
   return issuerTrustUnavailable();
 }
@@ -144,9 +153,11 @@ function accepting(port: number): Promise<boolean> {
   });
 }
 
+// xrootd 5.5.3 cannot bind one address: it listens on all and accepts connections from 127.0.0.1 only.
 function serverConfig(dir: string, port: number, basePath: string): string {
   return `xrd.port ${port}
 xrd.network nodnr
+xrd.allow host 127.0.0.1
 all.export ${basePath}
 oss.localroot ${dir}/export
 all.adminpath ${dir}/admin
