@@ -225,6 +225,18 @@ describe('e2e: a real XRootD server with ztn and the SciTokens plugin', function
     }
   });
 
+  it('with base_path / scope paths are the URL paths', async () => {
+    const root = await startXrootd({ pki, issuers: [{ url: mint.url, caFile: pki.caCert }], basePath: '/' });
+    try {
+      const scoped = await mint.sign({ aud: root.url, scope: 'storage.read:/data' });
+      tokens.push(scoped);
+      assert.equal((await root.decide(scoped, 'read', '/data/a.txt')).accepted, true);
+      assert.equal((await root.decide(scoped, 'read', '/other/a.txt')).accepted, false);
+    } finally {
+      await root.stop();
+    }
+  });
+
   describe('XRootD 5.5.3 client behaviours', () => {
     it('refuses a token file with group or other bits (0640) and does not send it', async () => {
       const decision = await server.decide(await sign(), 'read', '/data/a.txt', { fileMode: 0o640 });

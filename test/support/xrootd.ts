@@ -42,7 +42,7 @@ export interface XrootdOptions {
   issuers: XrootdIssuer[];
   /** Accepted audiences. Default: `roots://127.0.0.1:PORT`, `127.0.0.1:PORT` and the WLCG "any" audience. */
   audiences?: (port: number) => string[];
-  /** The exported namespace, the tokens' scopes are relative to it. Default /data. */
+  /** The exported namespace; scope paths are relative to it (storage.read:/x grants BASE/x). Default /data. */
   basePath?: string;
   /** Server certificate and CA. Default: a new test PKI in the server's temp dir. */
   pki?: TestPki;
@@ -184,8 +184,8 @@ export async function startXrootd(options: XrootdOptions): Promise<XrootdServer>
   if (unavailable) throw new Error(`startXrootd: ${unavailable}`);
   if (options.issuers.length === 0) throw new Error('startXrootd: options.issuers is empty');
   const owner = lookupUser(userName)!;
-  const basePath = posix.normalize(options.basePath ?? '/data').replace(/\/+$/, '');
-  if (!basePath.startsWith('/') || basePath === '') throw new Error('startXrootd: options.basePath must be an absolute path below /');
+  const basePath = posix.normalize(options.basePath ?? '/data').replace(/(.)\/+$/, '$1');
+  if (!basePath.startsWith('/')) throw new Error('startXrootd: options.basePath must be an absolute path');
 
   const top = mkdtempSync(join(tmpdir(), 'tokenenv-xrootd-'));
   chmodSync(top, 0o711); // the server user may pass through to its own directory only
@@ -254,7 +254,7 @@ export async function startXrootd(options: XrootdOptions): Promise<XrootdServer>
   };
   const localPath = (path: string): string => {
     const normal = posix.normalize(path);
-    if (normal !== basePath && !normal.startsWith(`${basePath}/`)) throw new Error(`xrootd: ${path} is not under the exported ${basePath}`);
+    if (basePath !== '/' && normal !== basePath && !normal.startsWith(`${basePath}/`)) throw new Error(`xrootd: ${path} is not under the exported ${basePath}`);
     return join(serverDir, 'export', normal);
   };
   const ownedDirs = (dir: string): void => {
