@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose';
 import { repoRoot } from '../support/cli.js';
 import { FTS_BIN, FTS_COMMANDS, JOB_ID, ftsEnvironment, startFtsStandIn, type FtsStandIn } from '../support/fts.js';
 import { requireCommands, requirePeer } from '../support/peers.js';
-import { createTestPki } from '../support/pki.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
 import type { RecordedRequest } from '../support/recording-https.js';
 import { run, type Env, type RunResult } from '../support/run.js';
 import { fakeJwt } from '../support/sandbox.js';
@@ -45,6 +45,7 @@ describe('e2e: the real FTS client against a recording FTS3 REST stand-in', func
   let work: string;
   let fts: FtsStandIn;
   let env: Env;
+  let pki: TestPki;
   let python: string;
   /** While set, the stand-in holds its answer to POST /jobs until the promise resolves. */
   let holdSubmit: Promise<void> | undefined;
@@ -65,7 +66,7 @@ describe('e2e: the real FTS client against a recording FTS3 REST stand-in', func
     requirePeer(this, existsSync(join(FTS_BIN, 'fts-rest-whoami')), `the FTS client is not installed in ${FTS_BIN} (see ../shared/peers/README.md)`);
     requireCommands(this, 'openssl');
     work = mkdtempSync(join(tmpdir(), 'tokenenv-fts-'));
-    const pki = createTestPki(join(work, 'pki'));
+    pki = createTestPki(join(work, 'pki'));
     fts = await startFtsStandIn(pki, { beforeReply: async (r) => { if (r.method === 'POST' && r.path === '/jobs') await holdSubmit; } });
     env = ftsEnvironment(work, pki);
     // The interpreter that can import the client: the one its scripts name (a venv's python).
@@ -93,9 +94,12 @@ describe('e2e: the real FTS client against a recording FTS3 REST stand-in', func
 
     before(async () => {
       // Concurrently: each command has its own token, which tells its requests apart.
+      // whoami trusts the CA through --capath instead of X509_CERT_DIR.
+      const { X509_CERT_DIR: _unused, ...withoutCaDir } = env;
       await Promise.all(FTS_COMMANDS.map(async (command) => {
-        const argv = [join(FTS_BIN, command), '-s', fts.url, '--access-token', mint(command, 'fts'), ...ARGS[command].args];
-        results.set(command, await run(argv, env));
+        const capath = command === 'fts-rest-whoami' ? ['--capath', pki.caDir] : [];
+        const argv = [join(FTS_BIN, command), '-s', fts.url, '--access-token', mint(command, 'fts'), ...capath, ...ARGS[command].args];
+        results.set(command, await run(argv, capath.length > 0 ? withoutCaDir : env));
       }));
     });
 

@@ -9,6 +9,12 @@
 //   delete-submit then GET `//delegation/<id>`. With a token, a `termination_time` in the future
 //   makes them stop there ("Not bothering doing the delegation"); a `null` would make them try
 //   to sign a proxy, which needs a certificate.
+// - With neither --capath nor $X509_CERT_DIR nor /etc/grid-security/certificates it fails
+//   ("Could not find a suitable TLS CA certificate bundle"), even for a publicly trusted server.
+// - transfer-submit: --access-token T alone puts T in every file's source_tokens and
+//   destination_tokens; --fts-access-token needs both --src- and --dst-access-token; every other
+//   mix (--access-token with --fts/--src/--dst, --src/--dst without an FTS token, --cert with
+//   any token) exits 2 before any request. A -f bulk file must carry its own per-file tokens.
 // - It reads ~/.fts3client.cfg (endpoint, ucert, ukey...): hence a private HOME.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
