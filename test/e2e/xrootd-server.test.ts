@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
-import { WLCG_ANY_AUDIENCE } from '../../lib/claims.js';
+import { WLCG_ANY_AUDIENCE } from '../../lib/token/claims.js';
 import { run, type Env } from '../support/arc.js';
 import { requireCommands, requirePeer } from '../support/peers.js';
 import { createTestPki, type TestPki } from '../support/pki.js';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { WLCG_ANY_AUDIENCE } from '../../lib/claims.js';
+import { WLCG_ANY_AUDIENCE } from '../../lib/token/claims.js';
 
 export interface SigningIssuer {
   /** https://127.0.0.1:PORT, the `iss` of its tokens. */

@@ -23,7 +23,7 @@ import { chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openS
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
-import { WLCG_ANY_AUDIENCE } from '../../lib/claims.js';
+import { WLCG_ANY_AUDIENCE } from '../../lib/token/claims.js';
 import { run, type Env, type RunResult } from './arc.js';
 import { wrapCommand } from './cli.js';
 import { hasCommand } from './peers.js';
