@@ -1,16 +1,26 @@
-# tokenenv shell integration, for bash (>= 4) and zsh:
+# tokenenv shell integration, for bash (>= 4) and zsh. In ~/.bashrc or ~/.zshrc, the lines that
+# `tokenenv init bash` (or `init zsh`) prints once, at set-up time:
 #
-#   source "$(tokenenv shell-path)"        or        eval "$(tokenenv init bash)"
+#   TOKENENV_BIN='/path/to/bin/tokenenv.cjs'     (not needed when tokenenv is on PATH)
+#   source '/path/to/shell/tokenenv.sh'
+#
+# Neither starts a process, so a new shell starts as fast as without them. (In a script,
+# `source "$(tokenenv shell-path)"` or `eval "$(tokenenv init bash)"` work too, at the cost of
+# one tokenenv process.)
 #
 # Wraps the HTCondor, ARC and FTS clients so that each call runs with a valid token of the
 # right audience. When the token is fresh the wrapper starts no process besides the client
 # (shell builtins only, reading a freshness stamp that tokenenv writes); otherwise it calls
 # `tokenenv shell-token` once and, if that fails, reports why without running the client.
 #
-# Names it defines: the wrapper functions, tokenenv_status, tokenenv_doctor, tokenenv_prompt, tokenenv_unwrap,
-# and helpers and variables prefixed __tokenenv_. It reads TOKENENV_WRAP (0: wrappers off) and
-# TOKENENV_BIN (the tokenenv command). Sourcing it twice is harmless; it works under set -euo
-# pipefail. In other shells, sourcing it does nothing.
+# Names it defines: the wrapper functions, tokenenv_status, tokenenv_doctor, tokenenv_prompt,
+# tokenenv_unwrap, and helpers and variables prefixed __tokenenv_. It reads TOKENENV_WRAP (0:
+# wrappers off) and TOKENENV_BIN (the tokenenv command). A function or alias of yours with a
+# client's name is left alone. Sourcing it twice is harmless; it works under set -euo pipefail.
+# In other shells, sourcing it does nothing.
+#
+# What it shares with tokenenv's TypeScript (state directory, token and stamp file names, the
+# stamp format) is checked against it by test/shell/contract.test.ts.
 
 if [ -n "${ZSH_VERSION:-}" ]; then
   :
@@ -28,10 +38,15 @@ else
   declare -gA __tokenenv_files 2>/dev/null || declare -A __tokenenv_files
 fi
 
-__tokenenv_condor_clients='condor_submit condor_q condor_rm condor_ping condor_status condor_history'
-__tokenenv_arc_clients='arcsub arcstat arckill arcget arcclean arcinfo arcsync arcrenew arcresume'
-__tokenenv_arcdata_clients='arcls arccp'
-__tokenenv_fts_clients='fts-rest-transfer-submit fts-rest-transfer-status fts-rest-transfer-cancel fts-rest-whoami fts-rest-delegate'
+# The wrapped clients: "KIND:" then the clients of that kind. The kind decides how the endpoint is
+# read from the arguments (__tokenenv_endpoint) and how the token is passed (__tokenenv_run).
+# test/support/shell.ts reads this table.
+__tokenenv_clients=(
+  condor: condor_submit condor_q condor_rm condor_ping condor_status condor_history
+  arc: arcsub arcstat arckill arcget arcclean arcinfo arcsync arcrenew arcresume
+  arcdata: arcls arccp
+  fts: fts-rest-transfer-submit fts-rest-transfer-status fts-rest-transfer-cancel fts-rest-whoami fts-rest-delegate
+)
 
 # Seconds since the epoch into __tokenenv_t, without a process.
 __tokenenv_now() {
@@ -42,40 +57,147 @@ __tokenenv_now() {
   fi
 }
 
-# tokenenv's private directory (lib/paths.ts: stateDirectory) into __tokenenv_d.
-__tokenenv_state_dir() {
-  case "${XDG_RUNTIME_DIR:-}" in
-    /*) __tokenenv_d="$XDG_RUNTIME_DIR/tokenenv" ;;
-    *) __tokenenv_d="${XDG_CACHE_HOME:-${HOME:-}/.cache}/tokenenv/run" ;;
+# $1 as part of a file name into __tokenenv_e (lib/files/name-encoding.ts: encodeName): every
+# byte outside [A-Za-z0-9.-] as _XX, so that distinct texts give distinct names.
+__tokenenv_encode() {
+  local s=$1
+  case $s in
+    *[!A-Za-z0-9._:/-]*) __tokenenv_encode_bytes "$s" ;;
+    *) s=${s//_/_5F}; s=${s//:/_3A}; __tokenenv_e=${s//\//_2F} ;;   # the usual case, without a loop
   esac
 }
 
+__tokenenv_encode_bytes() {
+  local LC_ALL=C s=$1 out='' c hex   # C: one character is one byte
+  while [ -n "$s" ]; do
+    c=${s:0:1}
+    s=${s:1}
+    case $c in
+      [A-Za-z0-9.-]) out+=$c ;;
+      *) printf -v hex '_%02X' "'$c"; out+=$hex ;;
+    esac
+  done
+  __tokenenv_e=$out
+}
+
+# "$1/$2" into __tokenenv_p, without doubling a trailing slash of $1 (as lib/ joins them).
+__tokenenv_under() {
+  case $1 in
+    */) __tokenenv_p=$1$2 ;;
+    *) __tokenenv_p=$1/$2 ;;
+  esac
+}
+
+# tokenenv's private directory (lib/files/paths.ts: stateDirectory) into __tokenenv_d; '' when
+# there is none to trust (no absolute HOME).
+__tokenenv_state_dir() {
+  __tokenenv_d=''
+  case "${XDG_RUNTIME_DIR:-}" in
+    /*) __tokenenv_under "$XDG_RUNTIME_DIR" tokenenv ;;
+    *) case "${XDG_CACHE_HOME:-}" in
+         /*) __tokenenv_under "$XDG_CACHE_HOME" tokenenv/run ;;
+         *) case "${HOME:-}" in
+              /*) __tokenenv_under "$HOME" .cache/tokenenv/run ;;
+              *) return 0 ;;
+            esac ;;
+       esac ;;
+  esac
+  __tokenenv_d=$__tokenenv_p
+}
+
 # The conventional token file for endpoint $1 ('' for the default token) into __tokenenv_f
-# (lib/discovery.ts: tokenLocation; lib/cli/shell.ts: endpointPurpose).
+# (lib/discovery: tokenLocation); '' when the endpoint's name is too long for a file
+# (lib/refresh/targets.ts: endpointPurpose).
 __tokenenv_conventional_file() {
-  local dir
+  local dir name
   case "${XDG_RUNTIME_DIR:-}" in
     /*) dir=$XDG_RUNTIME_DIR ;;
     *) dir=/tmp ;;
   esac
   if [ -z "$1" ]; then
-    if [ -n "${BEARER_TOKEN_FILE:-}" ]; then __tokenenv_f=$BEARER_TOKEN_FILE; else __tokenenv_f="$dir/bt_u$EUID"; fi
+    if [ -n "${BEARER_TOKEN_FILE:-}" ]; then __tokenenv_f=$BEARER_TOKEN_FILE; return; fi
+    name=bt_u$EUID
   else
-    __tokenenv_f="$dir/bt_u$EUID-tokenenv-ep-${1//[^A-Za-z0-9._-]/_}"
+    __tokenenv_encode "$1"
+    __tokenenv_f=''
+    [ "${#__tokenenv_e}" -le 188 ] || return 0
+    name=bt_u$EUID-tokenenv-ep-$__tokenenv_e
+  fi
+  __tokenenv_under "$dir" "$name"
+  __tokenenv_f=$__tokenenv_p
+}
+
+# The stamp of token file $1 into __tokenenv_s (lib/files/stamp.ts: stampPath); fails when the
+# file gets none.
+__tokenenv_stamp_path() {
+  local dir=${1%/*} name=${1##*/}
+  case $1 in /*) ;; *) return 1 ;; esac
+  case $name in ''|.|..) return 1 ;; esac
+  __tokenenv_state_dir
+  [ -n "$__tokenenv_d" ] || return 1
+  __tokenenv_encode "${dir:-/}"
+  [ "${#__tokenenv_e}" -le 255 ] || return 1
+  __tokenenv_s="$__tokenenv_d/fresh/$__tokenenv_e/$name"
+}
+
+# Succeeds when $1 is the user's own regular file, not a symbolic link.
+__tokenenv_own_file() {
+  [[ -f $1 && ! -L $1 && -O $1 ]]
+}
+
+__tokenenv_own_dir() {
+  [[ -d $1 && ! -L $1 && -O $1 ]]
+}
+
+# The first line of regular file $1 into __tokenenv_r, reading at most $2 bytes (so that a huge
+# file costs nothing); the caller checks that $1 is a regular file (a FIFO would block).
+__tokenenv_read_head() {
+  __tokenenv_r=''
+  if [ -n "${ZSH_VERSION:-}" ]; then
+    { IFS= read -r -u 0 -k "$2" __tokenenv_r < "$1"; } 2>/dev/null || true
+    __tokenenv_r=${__tokenenv_r%%$'\n'*}
+  else
+    { IFS= read -r -n "$2" __tokenenv_r < "$1"; } 2>/dev/null || true
   fi
 }
 
-# Succeeds when the stamp says token file $1 is fresh (and the file is not newer than it).
+# Succeeds when $1 is a decimal number the shell's arithmetic reads as such (no leading zero,
+# no overflow).
+__tokenenv_is_time() {
+  case $1 in
+    [1-9]|[1-9][0-9]|[1-9][0-9][0-9]|[1-9][0-9][0-9][0-9]*) ;;
+    *) return 1 ;;
+  esac
+  case $1 in *[!0-9]*) return 1 ;; esac
+  [ "${#1}" -le 12 ]
+}
+
+# The stamp of token file $1 into __tokenenv_until and __tokenenv_exp ('-': unknown) when the
+# fast path may trust it (lib/files/stamp.ts): the token file, the stamp and the stamp's
+# directories are the user's own and no links, and the stamp has the file's exact modification
+# time, so it vouches for this very file, unchanged since tokenenv checked it.
+__tokenenv_stamp() {
+  local s line rest
+  __tokenenv_own_file "$1" || return 1
+  __tokenenv_stamp_path "$1" || return 1
+  s=$__tokenenv_s
+  __tokenenv_own_file "$s" && __tokenenv_own_dir "${s%/*}" && __tokenenv_own_dir "$__tokenenv_d/fresh" && __tokenenv_own_dir "$__tokenenv_d" || return 1
+  [[ ! $1 -nt $s && ! $1 -ot $s ]] || return 1
+  __tokenenv_read_head "$s" 128
+  line=$__tokenenv_r
+  __tokenenv_until=${line%% *}
+  rest=${line#* }
+  __tokenenv_exp=${rest%% *}
+  __tokenenv_is_time "$__tokenenv_until" || return 1
+  [ "$__tokenenv_exp" = - ] || __tokenenv_is_time "$__tokenenv_exp"
+}
+
+# Succeeds when token file $1 is fresh by its stamp: fresh-until and expiry both still ahead.
 __tokenenv_fresh() {
-  local stamp until rest
-  __tokenenv_state_dir
-  stamp="$__tokenenv_d/fresh/${1//\//%}"
-  [[ -s $1 && -f $stamp && ! $1 -nt $stamp ]] || return 1
-  # IFS set here: the user's IFS (say ":") must not change how the stamp is split.
-  { IFS=' ' read -r until rest < "$stamp"; } 2>/dev/null || return 1
-  case $until in ''|*[!0-9]*) return 1 ;; esac   # digits only, before it meets arithmetic
+  __tokenenv_stamp "$1" || return 1
   __tokenenv_now
-  (( until > __tokenenv_t ))
+  (( __tokenenv_until > __tokenenv_t )) || return 1
+  [ "$__tokenenv_exp" = - ] || (( __tokenenv_exp > __tokenenv_t ))
 }
 
 # The endpoint a call addresses, into __tokenenv_ep ('' when none): HTCondor -pool/-name
@@ -118,13 +240,23 @@ __tokenenv_endpoint() {
   fi
 }
 
-# The token file for this call into __tokenenv_f: fast path by stamp, else one tokenenv call.
+# The token file for this call into __tokenenv_f ("-": the user's BEARER_TOKEN): fast path by
+# stamp, else one tokenenv call.
 __tokenenv_token_file() {
-  local kind=$1 key out rc   # not "status": read-only in zsh
+  local kind=$1 key file out rc   # not "status": read-only in zsh
   key=${__tokenenv_ep:-default}
-  __tokenenv_f=${__tokenenv_files[$key]:-}
-  if [ -z "$__tokenenv_f" ]; then __tokenenv_conventional_file "$__tokenenv_ep"; fi
-  if __tokenenv_fresh "$__tokenenv_f"; then return 0; fi
+  file=${__tokenenv_files[$key]:-}
+  # With BEARER_TOKEN set, only a file that tokenenv named in this shell (a configured token) is
+  # taken without asking: without a config the answer is BEARER_TOKEN itself, whatever a stamp
+  # left from earlier says.
+  if [ -z "$file" ] && [ -z "${BEARER_TOKEN:-}" ]; then
+    __tokenenv_conventional_file "$__tokenenv_ep"
+    file=$__tokenenv_f
+  fi
+  if [ -n "$file" ] && __tokenenv_fresh "$file"; then
+    __tokenenv_f=$file
+    return 0
+  fi
   if [ -n "$__tokenenv_ep" ]; then
     out=$(command "${TOKENENV_BIN:-tokenenv}" shell-token --kind "$kind" --endpoint "$__tokenenv_ep") && rc=0 || rc=$?
   else
@@ -135,7 +267,7 @@ __tokenenv_token_file() {
     return "$rc"
   fi
   __tokenenv_f=$out
-  __tokenenv_files[$key]=$out
+  if [ "$out" != - ]; then __tokenenv_files[$key]=$out; fi
 }
 
 # Runs client $2 (of kind $1) with its arguments and the token for this call.
@@ -155,31 +287,35 @@ __tokenenv_run() {
   fi
   __tokenenv_endpoint "$kind" "$@"
   __tokenenv_token_file "$kind" || return
-  if [ "$kind" = fts ]; then
-    # FTS clients do no discovery: the token goes in argv (visible in ps; see the README).
-    if [ "$__tokenenv_f" = - ]; then
-      token=${BEARER_TOKEN:-}   # no config, and the discovered token is the user's BEARER_TOKEN
-    else
-      { IFS=$' \t' read -r token < "$__tokenenv_f"; } 2>/dev/null || token=''
-      token=${token%$'\r'}
-    fi
-    if [ -z "$token" ]; then
-      printf 'tokenenv: cannot read %s\n' "$__tokenenv_f" >&2
-      return 4
-    fi
-    ( unset BEARER_TOKEN; __tokenenv_exec "$client" --access-token "$token" "$@" )
-    return
-  fi
-  if [ "$__tokenenv_f" = - ]; then
-    command "$client" "$@"   # the token is in BEARER_TOKEN, as the user set it
-    return
-  fi
-  # A subshell that execs the client: the one process is the client itself. BEARER_TOKEN would
-  # take precedence over the file in discovery, so it is not passed on.
-  ( unset BEARER_TOKEN
-    export BEARER_TOKEN_FILE="$__tokenenv_f"
-    if [ "$kind" = condor ]; then export _condor_SCITOKENS_FILE="$__tokenenv_f"; fi
-    __tokenenv_exec "$client" "$@" )
+  case $kind in
+    fts)
+      # FTS clients do no discovery: the token goes in argv (visible in ps; see the README).
+      if [ "$__tokenenv_f" = - ]; then
+        token=${BEARER_TOKEN:-}   # no config, and the discovered token is the user's BEARER_TOKEN
+      else
+        { IFS=$' \t' read -r token < "$__tokenenv_f"; } 2>/dev/null || token=''
+        token=${token%$'\r'}
+      fi
+      if [ -z "$token" ]; then
+        printf 'tokenenv: cannot read %s\n' "$__tokenenv_f" >&2
+        return 4
+      fi
+      ( unset BEARER_TOKEN; __tokenenv_exec "$client" --access-token "$token" "$@" )
+      ;;
+    *)
+      if [ "$__tokenenv_f" = - ]; then
+        command "$client" "$@"   # the token is in BEARER_TOKEN, as the user set it
+        return
+      fi
+      # A subshell that execs the client: the one process is the client itself. BEARER_TOKEN
+      # would take precedence over the file in discovery, so it is not passed on.
+      # shellcheck disable=SC2030 # for the client only, on purpose
+      ( unset BEARER_TOKEN
+        export BEARER_TOKEN_FILE="$__tokenenv_f"
+        if [ "$kind" = condor ]; then export _condor_SCITOKENS_FILE="$__tokenenv_f"; fi
+        __tokenenv_exec "$client" "$@" )
+      ;;
+  esac
 }
 
 # Replaces the (sub)shell with the real client, never with its wrapper function: bash's exec
@@ -190,30 +326,85 @@ else
   __tokenenv_exec() { exec "$@"; }
 fi
 
-__tokenenv_define() {
-  local kind=$1 client
-  for client in $2; do
-    # Hyphenated names only where the shell accepts them: not in bash's POSIX mode (bash as sh,
-    # set -o posix), where the mere attempt is a fatal error of the special builtin eval.
-    case "$client" in *-*) [[ -o posix ]] && continue ;; esac
-    eval "function $client { __tokenenv_run $kind $client \"\$@\"; }" 2>/dev/null || true
+# The bodies of the existing functions among $@, without blanks, into __tokenenv_bodies (zsh
+# reads them from $functions; bash needs one subshell, taken only when such functions exist).
+__tokenenv_read_bodies() {
+  local name text chunk
+  __tokenenv_bodies=()
+  if [ -n "${ZSH_VERSION:-}" ]; then
+    for name in "$@"; do
+      # shellcheck disable=SC2154 # zsh's $functions
+      __tokenenv_bodies[$name]=${functions[$name]//[[:space:]]/}
+    done
+    return
+  fi
+  [ $# -gt 0 ] || return 0
+  text=$(for name in "$@"; do declare -f "$name"; printf '\n\037'; done)
+  for name in "$@"; do
+    chunk=${text%%$'\037'*}
+    text=${text#*$'\037'}
+    chunk=${chunk//[[:space:]]/}
+    chunk=${chunk#"$name"'(){'}
+    __tokenenv_bodies[$name]=${chunk%'}'}
   done
 }
 
-if [ -n "${ZSH_VERSION:-}" ]; then
-  # zsh does not split unquoted parameters: split the client lists explicitly.
-  __tokenenv_define() {
-    local kind=$1 client
-    for client in ${=2}; do
-      eval "function $client { __tokenenv_run $kind $client \"\$@\"; }" 2>/dev/null || true
-    done
-  }
-fi
+# Succeeds when client $1's function is one of ours: its whole body is one __tokenenv_run call.
+__tokenenv_is_wrapper() {
+  local body=${__tokenenv_bodies[$1]:-}
+  [[ $body == '__tokenenv_run'*"$1"'"$@"' && $body != *';'* ]]
+}
 
-__tokenenv_define condor "$__tokenenv_condor_clients"
-__tokenenv_define arc "$__tokenenv_arc_clients"
-__tokenenv_define arcdata "$__tokenenv_arcdata_clients"
-__tokenenv_define fts "$__tokenenv_fts_clients"
+# The wrapped clients that are functions now, into __tokenenv_fns.
+__tokenenv_functions() {
+  local name
+  __tokenenv_fns=()
+  for name in "${__tokenenv_clients[@]}"; do
+    case $name in *:) continue ;; esac
+    if [ -n "${ZSH_VERSION:-}" ]; then
+      if (( ${+functions[$name]} )); then __tokenenv_fns+=("$name"); fi
+    elif declare -F "$name" >/dev/null 2>&1; then
+      __tokenenv_fns+=("$name")
+    fi
+  done
+}
+
+# Defines a wrapper for every client in the table, except where the user has a function or an
+# alias of that name: those are left alone and named once on stderr (interactive shells only).
+__tokenenv_define() {
+  local word kind='' kept=''
+  __tokenenv_functions
+  __tokenenv_read_bodies ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}
+  for word in "${__tokenenv_clients[@]}"; do
+    case $word in *:) kind=${word%:}; continue ;; esac
+    # Hyphenated names only where the shell accepts them: not in bash's POSIX mode (bash as sh,
+    # set -o posix), where the mere attempt is a fatal error of the special builtin eval.
+    case $word in *-*) if [ -z "${ZSH_VERSION:-}" ] && [[ -o posix ]]; then continue; fi ;; esac
+    if [ -n "${ZSH_VERSION:-}" ]; then
+      # shellcheck disable=SC2154 # zsh's $aliases
+      if (( ${+aliases[$word]} )); then kept+="${kept:+, }$word (alias)"; continue; fi
+    elif [ -n "${BASH_ALIASES[$word]+set}" ]; then
+      kept+="${kept:+, }$word (alias)"; continue
+    fi
+    if [ -n "${__tokenenv_bodies[$word]+set}" ] && ! __tokenenv_is_wrapper "$word"; then
+      kept+="${kept:+, }$word (function)"; continue
+    fi
+    eval "function $word { __tokenenv_run $kind $word \"\$@\"; }" 2>/dev/null || true
+  done
+  if [ -n "$kept" ] && [ "$kept" != "${__tokenenv_told:-}" ] && [[ $- == *i* ]]; then
+    printf 'tokenenv: left your own %s alone: not wrapped (unalias or unset -f, then source this again, to wrap)\n' "$kept" >&2
+    __tokenenv_told=$kept
+  fi
+}
+
+if [ -n "${ZSH_VERSION:-}" ]; then
+  typeset -gA __tokenenv_bodies
+  typeset -ga __tokenenv_fns
+else
+  declare -gA __tokenenv_bodies 2>/dev/null || declare -A __tokenenv_bodies
+  declare -ga __tokenenv_fns 2>/dev/null || declare -a __tokenenv_fns
+fi
+__tokenenv_define
 
 # The status table of every configured token.
 tokenenv_status() {
@@ -225,17 +416,84 @@ tokenenv_doctor() {
   TOKENENV_SHELL="${ZSH_VERSION:+zsh $ZSH_VERSION}${BASH_VERSION:+bash $BASH_VERSION}" command "${TOKENENV_BIN:-tokenenv}" doctor "$@"
 }
 
+__tokenenv_b64='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+# The exp claim of JWT $1 into __tokenenv_x ('' when not found), with builtins and fast: the
+# payload's base64url is searched for `"exp":` as it looks at each of the three byte alignments,
+# and only the few groups from there are decoded. For display only (tokenenv_prompt).
+__tokenenv_jwt_exp() {
+  local p=$1 pattern offset rest at start='' chunk json='' v b out c n
+  __tokenenv_x=''
+  case $p in *.*.*) ;; *) return 0 ;; esac
+  p=${p#*.}
+  p=${p%%.*}
+  for pattern in ImV4cCI6:0 JleHAiO:2 iZXhwIjo:3; do
+    offset=${pattern#*:}
+    pattern=${pattern%:*}
+    rest=$p
+    at=0
+    while :; do
+      case $rest in *"$pattern"*) ;; *) break ;; esac
+      chunk=${rest%%"$pattern"*}
+      at=$(( at + ${#chunk} ))
+      if (( at >= offset && (at - offset) % 4 == 0 )); then
+        if [ -z "$start" ] || (( at - offset < start )); then start=$(( at - offset )); fi
+        break
+      fi
+      rest=${rest#*"$pattern"}
+      at=$(( at + ${#pattern} ))
+    done
+  done
+  [ -n "$start" ] || return 0
+  chunk="${p:$start:28}AAA"
+  while [ "${#chunk}" -ge 4 ]; do
+    v=0
+    for n in 0 1 2 3; do
+      c=${chunk:$n:1}
+      b=${__tokenenv_b64%%"$c"*}
+      v=$(( v << 6 | ${#b} & 63 ))
+    done
+    chunk=${chunk:4}
+    printf -v out '\\x%02x\\x%02x\\x%02x' $(( v >> 16 & 255 )) $(( v >> 8 & 255 )) $(( v & 255 ))
+    printf -v out '%b' "$out"
+    json+=$out
+  done
+  case $json in *'"exp":'*) ;; *) return 0 ;; esac
+  json=${json#*'"exp":'}
+  json=${json# }
+  json=${json%%[!0-9]*}
+  if __tokenenv_is_time "$json"; then __tokenenv_x=$json; fi
+}
+
 # For PS1: the default token's remaining lifetime ("tok 19m", "tok 45s", "tok expired",
-# "tok ?"), from its stamp, with builtins only.
+# "tok ?"), with builtins only: from the token's stamp, else from the token itself (also one
+# that another tool wrote), whose decoded expiry is remembered until the token changes.
 tokenenv_prompt() {
-  local stamp until exp left
-  # The default token's file as this shell last learned it (a custom token_path), else the
-  # discovery location.
-  __tokenenv_f=${__tokenenv_files[default]:-}
-  if [ -z "$__tokenenv_f" ]; then __tokenenv_conventional_file ''; fi
-  __tokenenv_state_dir
-  stamp="$__tokenenv_d/fresh/${__tokenenv_f//\//%}"
-  { IFS=' ' read -r until exp < "$stamp"; } 2>/dev/null || exp=''
+  local file='' token='' exp='' left
+  if [ -n "${BEARER_TOKEN:-}" ] && [ -z "${__tokenenv_files[default]:-}" ]; then
+    token=$BEARER_TOKEN
+  else
+    file=${__tokenenv_files[default]:-}
+    if [ -z "$file" ]; then __tokenenv_conventional_file ''; file=$__tokenenv_f; fi
+    # shellcheck disable=SC2031 # the user's BEARER_TOKEN_FILE, not the one of a client's subshell
+    if __tokenenv_stamp "$file"; then
+      exp=$__tokenenv_exp
+    elif [[ -f $file ]] && { [ "$file" = "${BEARER_TOKEN_FILE:-}" ] || __tokenenv_own_file "$file"; }; then
+      __tokenenv_read_head "$file" 65536
+      token=${__tokenenv_r#"${__tokenenv_r%%[![:space:]]*}"}
+      token=${token%%[[:space:]]*}
+    fi
+  fi
+  if [ -n "$token" ]; then
+    token=${token#*.}
+    token=${token%%.*}
+    if [ "$token" != "${__tokenenv_seen:-}" ]; then
+      __tokenenv_jwt_exp "x.$token.x"
+      __tokenenv_seen=$token
+      __tokenenv_seen_exp=$__tokenenv_x
+    fi
+    exp=${__tokenenv_seen_exp:-}
+  fi
   case $exp in
     ''|*[!0-9]*) printf 'tok ?'; return 0 ;;
   esac
@@ -248,18 +506,15 @@ tokenenv_prompt() {
   fi
 }
 
-# Removes the wrappers (TOKENENV_WRAP=0 turns them off without removing them).
+# Removes the wrappers (TOKENENV_WRAP=0 turns them off without removing them); a function of
+# yours with a client's name stays.
 tokenenv_unwrap() {
-  local client
-  if [ -n "${ZSH_VERSION:-}" ]; then
-    for client in ${=__tokenenv_condor_clients} ${=__tokenenv_arc_clients} ${=__tokenenv_arcdata_clients} ${=__tokenenv_fts_clients}; do
-      unfunction "$client" 2>/dev/null || true
-    done
-  else
-    for client in $__tokenenv_condor_clients $__tokenenv_arc_clients $__tokenenv_arcdata_clients $__tokenenv_fts_clients; do
-      unset -f "$client" 2>/dev/null || true
-    done
-  fi
+  local name
+  __tokenenv_functions
+  __tokenenv_read_bodies ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}
+  for name in ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}; do
+    if __tokenenv_is_wrapper "$name"; then unset -f "$name"; fi
+  done
 }
 
 # Completion for the tokenenv command itself.

@@ -6,6 +6,7 @@ import { DEFAULTS } from '../config/schema.js';
 import type { TokenEnvironment } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { tokenLocation } from '../discovery/discovery.js';
+import { encodeName } from '../files/name-encoding.js';
 
 /** The default token: the one named `default`, or the only one. */
 export function defaultToken(config: Config): TokenConfig | undefined {
@@ -17,9 +18,21 @@ export function derivedAccount(config: Config, preferred?: string): string | und
   return preferred ?? defaultToken(config)?.account ?? (config.accounts.size === 1 ? [...config.accounts.keys()][0] : undefined);
 }
 
-/** The purpose suffix of an endpoint's token file; shell/tokenenv.sh computes the same with builtins. */
+/** Longest encoded endpoint name: the purpose (`tokenenv-ep-` + it) must stay within 200 characters. */
+export const MAX_ENCODED_ENDPOINT = 188;
+
+/**
+ * The purpose suffix of an endpoint's token file: `tokenenv-ep-` and the endpoint through
+ * encodeName, so that distinct endpoints never share a file (shell/tokenenv.sh computes the same
+ * with builtins). A name too long for that is refused rather than cut, since a cut could clash.
+ */
 export function endpointPurpose(endpoint: string): string {
-  return `tokenenv-ep-${endpoint.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 180)}`;
+  if (endpoint.includes('\uFFFD')) throw new UsageError(`endpoint ${JSON.stringify(endpoint)}: not valid UTF-8`);
+  const encoded = encodeName(endpoint);
+  if (encoded.length > MAX_ENCODED_ENDPOINT) {
+    throw new UsageError(`endpoint ${JSON.stringify(endpoint.slice(0, 40))}…: too long for a token file name (${encoded.length} characters encoded, at most ${MAX_ENCODED_ENDPOINT})`);
+  }
+  return `tokenenv-ep-${encoded}`;
 }
 
 /** The token the shell wrappers use for `endpoint`: audience the endpoint unless an [endpoint]

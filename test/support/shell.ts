@@ -6,7 +6,11 @@ import { requireCommands } from './peers.js';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { repoRoot, tokenenvBin } from './cli.js';
+import { repoRoot, tokenenvBin, wrapCommand } from './cli.js';
+import { tokenFileName } from '../../lib/discovery/discovery.js';
+import { stateDirectory } from '../../lib/files/paths.js';
+import { stampPath } from '../../lib/files/stamp.js';
+import { endpointPurpose } from '../../lib/refresh/targets.js';
 import { Mint, mintConfig } from './mint.js';
 import { Sandbox } from './sandbox.js';
 
@@ -17,13 +21,24 @@ export const SHELLS: readonly ShellName[] = ['bash', 'zsh'];
 export const SCRIPT = join(repoRoot, 'shell', 'tokenenv.sh');
 export const EUID = process.geteuid!();
 
-/** The wrapper functions of shell/tokenenv.sh, by kind (DESIGN.md §4). */
-export const CLIENTS = {
-  condor: ['condor_submit', 'condor_q', 'condor_rm', 'condor_ping', 'condor_status', 'condor_history'],
-  arc: ['arcsub', 'arcstat', 'arckill', 'arcget', 'arcclean', 'arcinfo', 'arcsync', 'arcrenew', 'arcresume'],
-  arcdata: ['arcls', 'arccp'],
-  fts: ['fts-rest-transfer-submit', 'fts-rest-transfer-status', 'fts-rest-transfer-cancel', 'fts-rest-whoami', 'fts-rest-delegate'],
-} as const;
+/**
+ * The wrapper functions of shell/tokenenv.sh, by kind (DESIGN.md §4), read from the script's own
+ * table (`__tokenenv_clients=( KIND: client… )`), so that the table is written once.
+ */
+export function readClientTable(script = readFileSync(SCRIPT, 'utf8')): Record<string, string[]> {
+  const body = /^__tokenenv_clients=\(\n([^)]*)\)$/m.exec(script)?.[1];
+  if (!body) throw new Error(`${SCRIPT}: no __tokenenv_clients=( … ) table`);
+  const table: Record<string, string[]> = {};
+  let kind: string | undefined;
+  for (const word of body.split(/\s+/).filter(Boolean)) {
+    if (word.endsWith(':')) table[kind = word.slice(0, -1)] = [];
+    else if (kind) table[kind]!.push(word);
+    else throw new Error(`${SCRIPT}: client ${word} before any KIND: in __tokenenv_clients`);
+  }
+  return table;
+}
+
+export const CLIENTS = readClientTable() as Record<'condor' | 'arc' | 'arcdata' | 'fts', readonly string[]>;
 export const ALL_CLIENTS: readonly string[] = Object.values(CLIENTS).flat();
 
 /** Quotes a string for bash and zsh alike (newlines included). */
@@ -96,6 +111,10 @@ export interface ShellRunOptions {
   prelude?: string;
   /** Record every successful execve into this file (strace -f). */
   trace?: string;
+  /** Run with this directory mounted over /tmp, in a private mount namespace (root or user namespaces). */
+  privateTmp?: string;
+  /** An interactive shell (bash -i, zsh -i), still without rc files. */
+  interactive?: boolean;
   cwd?: string;
   timeoutMs?: number;
 }
@@ -186,18 +205,18 @@ exit ${options.status ?? 0}
     mkdirSync(this.recordsDir, { mode: 0o700 });
   }
 
-  /** The token file the wrappers use for `endpoint` (undefined: the default token). */
+  /** The token file the wrappers use for `endpoint` (undefined: the default token), by lib/'s own rule. */
   tokenFile(endpoint?: string): string {
-    return join(this.box.xdg, endpoint === undefined ? `bt_u${EUID}` : `bt_u${EUID}-tokenenv-ep-${endpoint.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+    return join(this.box.xdg, tokenFileName(EUID, endpoint === undefined ? undefined : endpointPurpose(endpoint)));
   }
 
   token(path: string): string {
     return readFileSync(path, 'utf8').trim();
   }
 
-  /** The freshness stamp of a token file (lib/stamp.ts). */
+  /** The freshness stamp of a token file (lib/files/stamp.ts), with XDG_RUNTIME_DIR as in `env`. */
   stampFile(tokenPath: string): string {
-    return join(this.box.xdg, 'tokenenv', 'fresh', tokenPath.replace(/\//g, '%'));
+    return stampPath(stateDirectory(this.env), tokenPath)!;
   }
 
   /** Runs `body` in `shell` after `prelude` (default: strict mode, the script sourced twice). */
@@ -205,6 +224,8 @@ exit ${options.status ?? 0}
     const env = { ...this.env, ...options.env };
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
     let argv = shellArgv(shell, `${options.prelude ?? STRICT_PRELUDE}${body}\n`);
+    if (options.interactive) argv.splice(argv.length - 2, 0, '-i');
+    if (options.privateTmp) argv = wrapCommand(argv, { privateTmp: options.privateTmp });
     if (options.trace) argv = ['strace', '-f', '-z', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-s', '4096', '-o', options.trace, ...argv];
     return runProcess(argv, env as Record<string, string>, {
       cwd: options.cwd ?? this.work,
