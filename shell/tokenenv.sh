@@ -185,6 +185,7 @@ __tokenenv_stamp() {
   [[ ! $1 -nt $s && ! $1 -ot $s ]] || return 1
   __tokenenv_read_head "$s" 128
   line=$__tokenenv_r
+  case $line in *' '*) ;; *) return 1 ;; esac
   __tokenenv_until=${line%% *}
   rest=${line#* }
   __tokenenv_exp=${rest%% *}

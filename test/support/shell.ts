@@ -184,6 +184,18 @@ exit ${options.status ?? 0}
     return path;
   }
 
+  /**
+   * A TOKENENV_BIN that counts its calls (one byte each in `tokenenv.calls`) and runs the real
+   * tokenenv: how a test tells the fast path (no call) from the slow path without strace.
+   */
+  countingTokenenv(): { bin: string; calls: () => number } {
+    const bin = this.box.path('counting-tokenenv');
+    const count = this.box.path('tokenenv.calls');
+    writeFileSync(count, '');
+    writeFileSync(bin, `#!/bin/bash\nprintf x >> ${q(count)}\nexec ${q(tokenenvBin)} "$@"\n`, { mode: 0o755 });
+    return { bin, calls: () => readFileSync(count, 'utf8').length };
+  }
+
   /** Every stub call so far, in order. */
   records(): StubRecord[] {
     const records: StubRecord[] = [];
