@@ -4,9 +4,10 @@
 #   TOKENENV_BIN='/path/to/bin/tokenenv.cjs'     (not needed when tokenenv is on PATH)
 #   source '/path/to/shell/tokenenv.sh'
 #
-# Neither starts a process, so a new shell starts as fast as without them. (In a script,
-# `source "$(tokenenv shell-path)"` or `eval "$(tokenenv init bash)"` work too, at the cost of
-# one tokenenv process.)
+# Neither starts a process, and sourcing reads only the first part of this file (the wrapper
+# functions); the rest is read by the first wrapped call or tokenenv_prompt. So a new shell starts
+# about as fast as without it. (In a script, `source "$(tokenenv shell-path)"` or
+# `eval "$(tokenenv init bash)"` work too, at the cost of one tokenenv process.)
 #
 # Wraps the HTCondor, ARC and FTS clients so that each call runs with a valid token of the
 # right audience. When the token is fresh the wrapper starts no process besides the client
@@ -31,11 +32,13 @@ else
   return 0 2>/dev/null || true
 fi
 
+
 if [ -n "${ZSH_VERSION:-}" ]; then
-  zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
-  typeset -gA __tokenenv_files
+  typeset -gA __tokenenv_files __tokenenv_bodies
+  typeset -ga __tokenenv_fns
 else
-  declare -gA __tokenenv_files 2>/dev/null || declare -A __tokenenv_files
+  declare -gA __tokenenv_files __tokenenv_bodies 2>/dev/null || declare -A __tokenenv_files __tokenenv_bodies
+  declare -ga __tokenenv_fns 2>/dev/null || declare -a __tokenenv_fns
 fi
 
 # The wrapped clients: "KIND:" then the clients of that kind. The kind decides how the endpoint is
@@ -47,6 +50,182 @@ __tokenenv_clients=(
   arcdata: arcls arccp
   fts: fts-rest-transfer-submit fts-rest-transfer-status fts-rest-transfer-cancel fts-rest-whoami fts-rest-delegate
 )
+
+# This file, by its absolute path, for reading its second part later; '' when it was not
+# sourced from a file of its own (eval "$(cat …)"): the second part is then read at once.
+if [ -n "${ZSH_VERSION:-}" ]; then
+  eval '__tokenenv_script=${(%):-%x}'
+else
+  __tokenenv_script=${BASH_SOURCE[0]:-}
+fi
+case $__tokenenv_script in
+  /dev/fd/*|/proc/*) __tokenenv_script='' ;;
+  tokenenv*|*/tokenenv*) ;;
+  *) __tokenenv_script='' ;;
+esac
+case $__tokenenv_script in
+  ''|/*) ;;
+  *) __tokenenv_script=$PWD/$__tokenenv_script ;;
+esac
+
+# The bodies of the existing functions among $@, without blanks, into __tokenenv_bodies (zsh
+# reads them from $functions; bash needs one subshell, taken only when such functions exist).
+__tokenenv_read_bodies() {
+  local name text chunk
+  __tokenenv_bodies=()
+  if [ -n "${ZSH_VERSION:-}" ]; then
+    for name in "$@"; do
+      # shellcheck disable=SC2154 # zsh's $functions
+      __tokenenv_bodies[$name]=${functions[$name]//[[:space:]]/}
+    done
+    return
+  fi
+  [ $# -gt 0 ] || return 0
+  text=$(for name in "$@"; do declare -f "$name"; printf '\n\037'; done)
+  for name in "$@"; do
+    chunk=${text%%$'\037'*}
+    text=${text#*$'\037'}
+    chunk=${chunk//[[:space:]]/}
+    chunk=${chunk#"$name"'(){'}
+    __tokenenv_bodies[$name]=${chunk%'}'}
+  done
+}
+
+# Succeeds when client $1's function is one of ours: its whole body is one __tokenenv_run call.
+__tokenenv_is_wrapper() {
+  local body=${__tokenenv_bodies[$1]:-}
+  [[ $body == '__tokenenv_run'*"$1"'"$@"' && $body != *';'* ]]
+}
+
+# The wrapped clients that are functions now, into __tokenenv_fns.
+__tokenenv_functions() {
+  local name
+  __tokenenv_fns=()
+  if [ -n "${ZSH_VERSION:-}" ]; then
+    for name in "${__tokenenv_clients[@]}"; do
+      if (( ${+functions[$name]} )); then __tokenenv_fns+=("$name"); fi
+    done
+    return 0
+  fi
+  { for name in "${__tokenenv_clients[@]}"; do
+      declare -F "$name" && __tokenenv_fns+=("$name")
+    done; } >/dev/null 2>&1   # one redirection for the whole loop: it runs at every shell start
+  return 0
+}
+
+# Succeeds when the user has an alias of name $1, or a function that is not one of ours.
+__tokenenv_users() {
+  if [[ -n ${ZSH_VERSION:-} ]]; then
+    # shellcheck disable=SC2154 # zsh's $aliases
+    if (( ${+aliases[$1]} )); then __tokenenv_what='alias'; return 0; fi
+  elif [[ -n ${BASH_ALIASES[$1]+set} ]]; then
+    __tokenenv_what='alias'; return 0
+  fi
+  [[ -n ${__tokenenv_bodies[$1]+set} ]] && ! __tokenenv_is_wrapper "$1" && __tokenenv_what='function'
+}
+
+# Defines a wrapper for every client in the table, except where the user has a function or an
+# alias of that name: those are left alone and named once on stderr (interactive shells only).
+# It runs at every shell start: the loop does as little as it can ([[ ]], one eval).
+__tokenenv_define() {
+  local word kind='' kept='' definitions='' posix='' look=''
+  # Hyphenated names only where the shell accepts them: not in bash's POSIX mode (bash as sh,
+  # set -o posix), where the mere attempt is a fatal error of the special builtin eval.
+  if [[ -z ${ZSH_VERSION:-} && -o posix ]]; then posix=1; fi
+  __tokenenv_functions
+  __tokenenv_read_bodies ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}
+  if [[ -n ${ZSH_VERSION:-} ]]; then
+    # shellcheck disable=SC2154 # zsh's $aliases
+    if (( ${#__tokenenv_fns[@]} || ${#aliases} )); then look=1; fi
+  elif (( ${#__tokenenv_fns[@]} || ${#BASH_ALIASES[@]} )); then
+    look=1
+  fi
+  for word in "${__tokenenv_clients[@]}"; do
+    case $word in
+      *:) kind=${word%:}; continue ;;
+      *-*) [[ -z $posix ]] || continue ;;
+    esac
+    if [[ -n $look ]] && __tokenenv_users "$word"; then
+      kept+="${kept:+, }$word ($__tokenenv_what)"
+      continue
+    fi
+    definitions+="function $word { __tokenenv_run $kind $word \"\$@\"; }
+"
+  done
+  eval "$definitions"
+  if [[ -n $kept && $kept != "${__tokenenv_told:-}" && $- == *i* ]]; then
+    printf 'tokenenv: left your own %s alone: not wrapped (unalias or unset -f, then source this again, to wrap)\n' "$kept" >&2
+    __tokenenv_told=$kept
+  fi
+}
+
+if [ -z "${__tokenenv_loading:-}" ]; then __tokenenv_define; fi
+
+# The status table of every configured token.
+tokenenv_status() {
+  command "${TOKENENV_BIN:-tokenenv}" status "$@"
+}
+
+# tokenenv doctor, told that the wrappers are loaded in this shell.
+tokenenv_doctor() {
+  TOKENENV_SHELL="${ZSH_VERSION:+zsh $ZSH_VERSION}${BASH_VERSION:+bash $BASH_VERSION}" command "${TOKENENV_BIN:-tokenenv}" doctor "$@"
+}
+
+# Removes the wrappers (TOKENENV_WRAP=0 turns them off without removing them); a function of
+# yours with a client's name stays.
+tokenenv_unwrap() {
+  local name
+  __tokenenv_functions
+  __tokenenv_read_bodies ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}
+  for name in ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}; do
+    if __tokenenv_is_wrapper "$name"; then unset -f "$name"; fi
+  done
+}
+
+# Completion for the tokenenv command itself.
+__tokenenv_commands='discover inspect refresh config watch status exec systemd demo doctor setup shell-token shell-path init help'
+if [ -n "${ZSH_VERSION:-}" ]; then
+  __tokenenv_zsh_complete() {
+    if (( CURRENT == 2 )); then
+      # shellcheck disable=SC2086 # zsh: ${=var} splits on purpose
+      compadd -- ${=__tokenenv_commands}
+    else
+      _files
+    fi
+  }
+  if (( ${+functions[compdef]} )); then compdef __tokenenv_zsh_complete tokenenv; fi
+else
+  __tokenenv_bash_complete() {
+    local word=${COMP_WORDS[COMP_CWORD]}
+    if [ "$COMP_CWORD" -eq 1 ]; then
+      mapfile -t COMPREPLY < <(compgen -W "$__tokenenv_commands" -- "$word")
+    else
+      mapfile -t COMPREPLY < <(compgen -f -- "$word")
+    fi
+  }
+  complete -F __tokenenv_bash_complete tokenenv 2>/dev/null || true
+fi
+
+# Until the second part is read, the wrappers' runner and the prompt read it first.
+__tokenenv_load() {
+  local __tokenenv_loading=1
+  # shellcheck source=/dev/null
+  if [ -z "$__tokenenv_script" ] || ! source "$__tokenenv_script"; then
+    printf 'tokenenv: cannot read %s\n' "${__tokenenv_script:-the rest of tokenenv.sh}" >&2
+    return 1
+  fi
+}
+if [ -z "${__tokenenv_loading:-}" ]; then
+  __tokenenv_run() { __tokenenv_load && __tokenenv_run "$@"; }
+  tokenenv_prompt() { __tokenenv_load && tokenenv_prompt "$@"; }
+fi
+
+# ---- The second part: read by the first wrapped call or prompt (or now, without a file) ----
+if [ -n "$__tokenenv_script" ] && [ -z "${__tokenenv_loading:-}" ]; then return 0; fi
+
+if [ -n "${ZSH_VERSION:-}" ]; then
+  zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
+fi
 
 # Seconds since the epoch into __tokenenv_t, without a process.
 __tokenenv_now() {
@@ -327,96 +506,6 @@ else
   __tokenenv_exec() { exec "$@"; }
 fi
 
-# The bodies of the existing functions among $@, without blanks, into __tokenenv_bodies (zsh
-# reads them from $functions; bash needs one subshell, taken only when such functions exist).
-__tokenenv_read_bodies() {
-  local name text chunk
-  __tokenenv_bodies=()
-  if [ -n "${ZSH_VERSION:-}" ]; then
-    for name in "$@"; do
-      # shellcheck disable=SC2154 # zsh's $functions
-      __tokenenv_bodies[$name]=${functions[$name]//[[:space:]]/}
-    done
-    return
-  fi
-  [ $# -gt 0 ] || return 0
-  text=$(for name in "$@"; do declare -f "$name"; printf '\n\037'; done)
-  for name in "$@"; do
-    chunk=${text%%$'\037'*}
-    text=${text#*$'\037'}
-    chunk=${chunk//[[:space:]]/}
-    chunk=${chunk#"$name"'(){'}
-    __tokenenv_bodies[$name]=${chunk%'}'}
-  done
-}
-
-# Succeeds when client $1's function is one of ours: its whole body is one __tokenenv_run call.
-__tokenenv_is_wrapper() {
-  local body=${__tokenenv_bodies[$1]:-}
-  [[ $body == '__tokenenv_run'*"$1"'"$@"' && $body != *';'* ]]
-}
-
-# The wrapped clients that are functions now, into __tokenenv_fns.
-__tokenenv_functions() {
-  local name
-  __tokenenv_fns=()
-  for name in "${__tokenenv_clients[@]}"; do
-    case $name in *:) continue ;; esac
-    if [ -n "${ZSH_VERSION:-}" ]; then
-      if (( ${+functions[$name]} )); then __tokenenv_fns+=("$name"); fi
-    elif declare -F "$name" >/dev/null 2>&1; then
-      __tokenenv_fns+=("$name")
-    fi
-  done
-}
-
-# Defines a wrapper for every client in the table, except where the user has a function or an
-# alias of that name: those are left alone and named once on stderr (interactive shells only).
-__tokenenv_define() {
-  local word kind='' kept=''
-  __tokenenv_functions
-  __tokenenv_read_bodies ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}
-  for word in "${__tokenenv_clients[@]}"; do
-    case $word in *:) kind=${word%:}; continue ;; esac
-    # Hyphenated names only where the shell accepts them: not in bash's POSIX mode (bash as sh,
-    # set -o posix), where the mere attempt is a fatal error of the special builtin eval.
-    case $word in *-*) if [ -z "${ZSH_VERSION:-}" ] && [[ -o posix ]]; then continue; fi ;; esac
-    if [ -n "${ZSH_VERSION:-}" ]; then
-      # shellcheck disable=SC2154 # zsh's $aliases
-      if (( ${+aliases[$word]} )); then kept+="${kept:+, }$word (alias)"; continue; fi
-    elif [ -n "${BASH_ALIASES[$word]+set}" ]; then
-      kept+="${kept:+, }$word (alias)"; continue
-    fi
-    if [ -n "${__tokenenv_bodies[$word]+set}" ] && ! __tokenenv_is_wrapper "$word"; then
-      kept+="${kept:+, }$word (function)"; continue
-    fi
-    eval "function $word { __tokenenv_run $kind $word \"\$@\"; }" 2>/dev/null || true
-  done
-  if [ -n "$kept" ] && [ "$kept" != "${__tokenenv_told:-}" ] && [[ $- == *i* ]]; then
-    printf 'tokenenv: left your own %s alone: not wrapped (unalias or unset -f, then source this again, to wrap)\n' "$kept" >&2
-    __tokenenv_told=$kept
-  fi
-}
-
-if [ -n "${ZSH_VERSION:-}" ]; then
-  typeset -gA __tokenenv_bodies
-  typeset -ga __tokenenv_fns
-else
-  declare -gA __tokenenv_bodies 2>/dev/null || declare -A __tokenenv_bodies
-  declare -ga __tokenenv_fns 2>/dev/null || declare -a __tokenenv_fns
-fi
-__tokenenv_define
-
-# The status table of every configured token.
-tokenenv_status() {
-  command "${TOKENENV_BIN:-tokenenv}" status "$@"
-}
-
-# tokenenv doctor, told that the wrappers are loaded in this shell.
-tokenenv_doctor() {
-  TOKENENV_SHELL="${ZSH_VERSION:+zsh $ZSH_VERSION}${BASH_VERSION:+bash $BASH_VERSION}" command "${TOKENENV_BIN:-tokenenv}" doctor "$@"
-}
-
 __tokenenv_b64='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 # The exp claim of JWT $1 into __tokenenv_x ('' when not found), with builtins and fast: the
@@ -506,38 +595,3 @@ tokenenv_prompt() {
   else printf 'tok %sh' "$(( left / 3600 ))"
   fi
 }
-
-# Removes the wrappers (TOKENENV_WRAP=0 turns them off without removing them); a function of
-# yours with a client's name stays.
-tokenenv_unwrap() {
-  local name
-  __tokenenv_functions
-  __tokenenv_read_bodies ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}
-  for name in ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}; do
-    if __tokenenv_is_wrapper "$name"; then unset -f "$name"; fi
-  done
-}
-
-# Completion for the tokenenv command itself.
-__tokenenv_commands='discover inspect refresh config watch status exec systemd demo doctor setup shell-token shell-path init help'
-if [ -n "${ZSH_VERSION:-}" ]; then
-  __tokenenv_zsh_complete() {
-    if (( CURRENT == 2 )); then
-      # shellcheck disable=SC2086 # zsh: ${=var} splits on purpose
-      compadd -- ${=__tokenenv_commands}
-    else
-      _files
-    fi
-  }
-  if (( ${+functions[compdef]} )); then compdef __tokenenv_zsh_complete tokenenv; fi
-else
-  __tokenenv_bash_complete() {
-    local word=${COMP_WORDS[COMP_CWORD]}
-    if [ "$COMP_CWORD" -eq 1 ]; then
-      mapfile -t COMPREPLY < <(compgen -W "$__tokenenv_commands" -- "$word")
-    else
-      mapfile -t COMPREPLY < <(compgen -f -- "$word")
-    fi
-  }
-  complete -F __tokenenv_bash_complete tokenenv 2>/dev/null || true
-fi

@@ -45,7 +45,7 @@ const TOKEN_PATHS = [
 async function runOnInputs(lab: ShellLab, shell: 'bash' | 'zsh', locale: string, body: string, inputs: string[]): Promise<string[]> {
   const file = lab.box.path('inputs');
   writeFileSync(file, inputs.map((i) => `${i}\0`).join(''));
-  const run = await lab.run(shell, `while IFS= read -r -d '' x; do\n${body}\ndone < ${q(file)}`, { env: { LC_ALL: locale } });
+  const run = await lab.run(shell, `__tokenenv_load\nwhile IFS= read -r -d '' x; do\n${body}\ndone < ${q(file)}`, { env: { LC_ALL: locale } });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stderr, '');
   const out = run.stdout.split('\0');
@@ -115,7 +115,7 @@ for (const shell of SHELLS) {
         for (const variant of variants) {
           const env = { ...ctx.lab.env, ...variant };
           for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-          const run = await ctx.lab.run(shell, '__tokenenv_state_dir; __tokenenv_conventional_file ""; printf "%s\\0%s\\0" "$__tokenenv_d" "$__tokenenv_f"', { env: { ...variant, LC_ALL: locale } });
+          const run = await ctx.lab.run(shell, '__tokenenv_load; __tokenenv_state_dir; __tokenenv_conventional_file ""; printf "%s\\0%s\\0" "$__tokenenv_d" "$__tokenenv_f"', { env: { ...variant, LC_ALL: locale } });
           assert.equal(run.status, 0, run.stderr);
           const location = tokenLocation({ env: env as Record<string, string>, euid: EUID, tmpDir: '/tmp' }).path;
           assert.deepEqual(run.stdout.split('\0').slice(0, 2), [stateDirectory(env as Record<string, string>), location], JSON.stringify(variant));
@@ -134,7 +134,7 @@ for (const shell of SHELLS) {
     });
 
     it('the default token file name is the spec\'s bt_u$ID', async () => {
-      const run = await ctx.lab.run(shell, '__tokenenv_conventional_file ""; printf "%s" "$__tokenenv_f"');
+      const run = await ctx.lab.run(shell, '__tokenenv_load; __tokenenv_conventional_file ""; printf "%s" "$__tokenenv_f"');
       assert.equal(run.stdout, `${ctx.lab.xdg}/${tokenFileName(EUID)}`);
       assert.match(SCRIPT, /tokenenv\.sh$/);
     });

@@ -116,10 +116,11 @@ for (const shell of SHELLS) {
         `source ${q(SCRIPT)}`,
         'twice=$(typeset -f)',
         '[ "$once" = "$twice" ] && echo same',
-        ...CALLS,
+        ...CALLS, // the first call reads the script's second part
+        'loaded=$(typeset -f)',
         `source ${q(SCRIPT)}`,
-        '[ "$once" = "$(typeset -f)" ] && echo same after calls',
         ...CALLS,
+        '[ "$loaded" = "$(typeset -f)" ] && echo same after calls',
       ].join('\n'), { prelude: 'set -euo pipefail\n' });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, 'same\nsame after calls\n');
