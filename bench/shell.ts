@@ -1,13 +1,14 @@
 // Issue 5's figures: a wrapped client call with a fresh token against calling the same stub
 // directly, in bash and in zsh, measured inside one shell so that its start-up does not count;
-// and the slow path (one `tokenenv shell-token`) beside it.
+// the slow path (one `tokenenv shell-token`) beside it; and issue 13's: how much slower an
+// interactive shell starts with the lines `tokenenv init` prints for ~/.bashrc / ~/.zshrc.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Mint, mintConfig } from '../test/support/mint.js';
-import { median } from './measure.js';
+import { compareProcesses, median } from './measure.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const CALLS = 200;
@@ -78,8 +79,35 @@ export function benchShell(): boolean {
         `${added.toFixed(2)} ms added (median of 7 rounds x ${CALLS} calls; target <= 2 ms) ${fine ? 'OK' : 'OVER TARGET'}` +
         (shell === 'bash' ? `; slow path (tokenenv shell-token once): ${(median(slow) / 1000).toFixed(1)} ms per call` : ''));
     }
-    return ok;
+    return benchStartup(dir, env) && ok;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Wall time of an interactive shell start with and without the init lines (alternating runs). */
+function benchStartup(dir: string, env: NodeJS.ProcessEnv): boolean {
+  let ok = true;
+  for (const shell of ['bash', 'zsh'] as const) {
+    const rc = shell === 'bash' ? '.bashrc' : '.zshrc';
+    const withDir = join(dir, `${shell}-with`);
+    const withoutDir = join(dir, `${shell}-without`);
+    mkdirSync(withDir);
+    mkdirSync(withoutDir);
+    const init = spawnSync(process.execPath, [join(repo, 'bin', 'tokenenv.cjs'), 'init', shell], { env, encoding: 'utf8' });
+    writeFileSync(join(withDir, rc), init.stdout);
+    writeFileSync(join(withoutDir, rc), '');
+    const argv = (d: string) => (shell === 'bash' ? ['bash', '--rcfile', join(d, rc), '-i', '-c', 'exit'] : ['env', `ZDOTDIR=${d}`, 'zsh', '-d', '-i', '-c', 'exit']);
+    try {
+      const r = compareProcesses(argv(withDir), argv(withoutDir), env, 150);
+      const added = r.subject - r.baseline;
+      const fine = added <= 3;
+      ok = ok && fine;
+      console.log(`${shell}: interactive start with the \`tokenenv init ${shell}\` lines ${r.subject.toFixed(2)} ms vs without ${r.baseline.toFixed(2)} ms: ` +
+        `${added.toFixed(2)} ms added (median of 150 alternating runs; target <= 3 ms) ${fine ? 'OK' : 'OVER TARGET'}`);
+    } catch (error) {
+      console.log(`${shell}: start-up not measured (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  return ok;
 }

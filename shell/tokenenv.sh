@@ -225,6 +225,9 @@ if [ -n "$__tokenenv_script" ] && [ -z "${__tokenenv_loading:-}" ]; then return 
 
 if [ -n "${ZSH_VERSION:-}" ]; then
   zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
+  typeset -gA __tokenenv_encoded
+else
+  declare -gA __tokenenv_encoded 2>/dev/null || declare -A __tokenenv_encoded
 fi
 
 # Seconds since the epoch into __tokenenv_t, without a process.
@@ -238,12 +241,15 @@ __tokenenv_now() {
 
 # $1 as part of a file name into __tokenenv_e (lib/files/name-encoding.ts: encodeName): every
 # byte outside [A-Za-z0-9.-] as _XX, so that distinct texts give distinct names.
+# Remembered per text: a wrapped call encodes the same few names again and again.
 __tokenenv_encode() {
   local s=$1
+  if [[ -n ${__tokenenv_encoded[$s]+set} ]]; then __tokenenv_e=${__tokenenv_encoded[$s]}; return 0; fi
   case $s in
     *[!A-Za-z0-9._:/-]*) __tokenenv_encode_bytes "$s" ;;
     *) s=${s//_/_5F}; s=${s//:/_3A}; __tokenenv_e=${s//\//_2F} ;;   # the usual case, without a loop
   esac
+  __tokenenv_encoded[$1]=$__tokenenv_e
 }
 
 __tokenenv_encode_bytes() {
@@ -324,10 +330,6 @@ __tokenenv_own_file() {
   [[ -f $1 && ! -L $1 && -O $1 ]]
 }
 
-__tokenenv_own_dir() {
-  [[ -d $1 && ! -L $1 && -O $1 ]]
-}
-
 # The first line of regular file $1 into __tokenenv_r, reading at most $2 bytes (so that a huge
 # file costs nothing); the caller checks that $1 is a regular file (a FIFO would block).
 __tokenenv_read_head() {
@@ -355,12 +357,17 @@ __tokenenv_is_time() {
 # fast path may trust it (lib/files/stamp.ts): the token file, the stamp and the stamp's
 # directories are the user's own and no links, and the stamp has the file's exact modification
 # time, so it vouches for this very file, unchanged since tokenenv checked it.
+# (It runs on every wrapped call: the tests are written out rather than calling helpers, each
+# call of a shell function costing more than the test itself.)
 __tokenenv_stamp() {
-  local s line rest
-  __tokenenv_own_file "$1" || return 1
+  local s d line rest
+  [[ -f $1 && ! -L $1 && -O $1 ]] || return 1
   __tokenenv_stamp_path "$1" || return 1
   s=$__tokenenv_s
-  __tokenenv_own_file "$s" && __tokenenv_own_dir "${s%/*}" && __tokenenv_own_dir "$__tokenenv_d/fresh" && __tokenenv_own_dir "$__tokenenv_d" || return 1
+  d=${s%/*}
+  # An ancestor that is no directory leaves no directory below it: -d is needed only once.
+  [[ -f $s && ! -L $s && -O $s && -d $d && ! -L $d && -O $d ]] || return 1
+  [[ ! -L $__tokenenv_d/fresh && -O $__tokenenv_d/fresh && ! -L $__tokenenv_d && -O $__tokenenv_d ]] || return 1
   [[ ! $1 -nt $s && ! $1 -ot $s ]] || return 1
   __tokenenv_read_head "$s" 128
   line=$__tokenenv_r
