@@ -40,4 +40,18 @@ describe('token targets', () => {
     assert.notEqual(t.path, '/run/user/1000/bt_u1000');
     assert.match(t.path, /^\/run\/user\/1000\/bt_u1000-tokenenv-aud-/);
   });
+
+  it('distinct endpoints, distinct files: case, punctuation, long names are never cut (issue 12, item 10)', () => {
+    const endpoints = ['ce_1:9619', 'ce:1:9619', 'ce%1:9619', 'CE_1:9619', 'https://a.example:443', 'https://a.example_443', `${'h'.repeat(180)}:1`, `${'h'.repeat(180)}:2`];
+    const paths = endpoints.map((e) => wrapperToken(config([token('default')]), e, env)!.path);
+    assert.equal(new Set(paths).size, endpoints.length);
+    assert.equal(endpointPurpose('ce1.example.org:9619'), 'tokenenv-ep-ce1.example.org_3A9619');
+  });
+
+  it('an endpoint too long for a file name, or not valid UTF-8: a usage error, not a cut name', () => {
+    assert.equal(endpointPurpose('x'.repeat(188)).length, 200);
+    assert.throws(() => endpointPurpose('x'.repeat(189)), { code: 'ERR_USAGE', message: /too long for a token file name \(189 characters encoded, at most 188\)/ });
+    assert.throws(() => endpointPurpose('é'.repeat(32)), { code: 'ERR_USAGE' });
+    assert.throws(() => endpointPurpose('bad\uFFFDname'), { code: 'ERR_USAGE', message: /not valid UTF-8/ });
+  });
 });
