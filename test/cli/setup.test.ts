@@ -157,7 +157,7 @@ scope = ${scope}
       assert.match(run.stdout, new RegExp(`^Scopes {5}${scope.replace(/[./]/g, '\\$&')}$`, 'm'));
       assert.match(run.stdout, new RegExp(`^Issuer {5}${issuer.url}$`, 'm'));
       assert.match(run.stdout, /tokenenv watch/);
-      assert.match(run.stdout, /eval "\$\(tokenenv init bash\)"/);
+      assert.match(run.stdout, /tokenenv init bash >> ~\/\.bashrc/);
       assertClean(run, tokenFile('wlcg'));
     });
 
