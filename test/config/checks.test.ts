@@ -5,11 +5,13 @@
 // inline comment (10.3), and the osg-token-renewer config lookup (10.5).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, loadValidConfig } from '../../lib/config/config.js';
+import { interpretConfig, loadConfig, loadValidConfig } from '../../lib/config/config.js';
+import { parseIni } from '../../lib/config/ini.js';
+import { resolveEnvironment } from '../../lib/core/environment.js';
 import { configCandidates } from '../../lib/files/paths.js';
-import { privateTmpAvailable, runTokenenv } from '../support/cli.js';
+import { privateTmpAvailable, repoRoot, runTokenenv } from '../support/cli.js';
 import { requirePeer } from '../support/peers.js';
 import { isRoot, Sandbox } from '../support/sandbox.js';
 
@@ -224,6 +226,16 @@ token_path = /tmp/x
       assert.equal(account.clientId, 'robot-1 ; the robot');
       const json = JSON.parse(runTokenenv(['config', 'check', '--json', '--config', file], { env: env() }).stdout);
       assert.deepEqual(json.warnings.map((w: { line: number; key: string }) => [w.line, w.key]), [[2, 'token_request_url'], [3, 'client_id']]);
+    });
+
+    it("the README's INI examples are copy-safe: no value carries a comment", () => {
+      const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+      const blocks = [...readme.matchAll(/```ini\n([\s\S]*?)```/g)].map((m) => m[1]!);
+      assert.ok(blocks.length > 0, 'the README has INI examples');
+      for (const block of blocks) {
+        const { warnings } = interpretConfig(parseIni(block, 'README.md'), resolveEnvironment({ env: env() }));
+        assert.deepEqual(warnings.map((w) => w.message), []);
+      }
     });
   });
 
