@@ -339,10 +339,16 @@ function readAccount(doc: IniDocument, section: string, name: string, environmen
   set('command', words('command'));
   set('htgettokenOptions', words('htgettoken_options'));
   requireKeys(doc, section, account, problems);
-  const secretFile = account.type === 'client-credentials' ? 'client_secret_file' : account.type === 'oidc-agent' ? 'password_file' : undefined;
-  const path = secretFile === 'client_secret_file' ? account.clientSecretFile : secretFile === 'password_file' ? account.passwordFile : undefined;
-  if (secretFile && path) checkSecretFile(doc, section, secretFile, path, environment.euid, problems, warnings);
+  const secret = secretFileOf(account);
+  if (secret) checkSecretFile(doc, section, secret.key, secret.path, environment.euid, problems, warnings);
   return account;
+}
+
+/** The file an account keeps its secret in, with its config key. */
+function secretFileOf(account: AccountConfig): { key: string; path: string } | undefined {
+  if (account.type === 'client-credentials' && account.clientSecretFile) return { key: 'client_secret_file', path: account.clientSecretFile };
+  if (account.type === 'oidc-agent' && account.passwordFile) return { key: 'password_file', path: account.passwordFile };
+  return undefined;
 }
 
 function requireKeys(doc: IniDocument, section: string, account: AccountConfig, problems: IniError[]): void {
