@@ -43,7 +43,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 async function measureSize(root: string, count: number, msPerToken: number): Promise<Size> {
   // Refresh R s after each write: after the (estimated) first pass and a few seconds of rest.
   const estimateS = (msPerToken * count) / 1000;
-  const refreshS = Math.ceil(Math.max(20, Math.min(BUDGET_S + 15, estimateS * 1.5 + 15) / 0.9));
+  const refreshS = Math.ceil(Math.max(15, Math.min(BUDGET_S + 10, estimateS * 1.3 + 10) / 0.9));
   const issuers: BenchIssuer[] = [await startBenchIssuer(2 * refreshS), await startBenchIssuer(2 * refreshS)];
   const children: ChildProcess[] = [];
   try {
@@ -76,13 +76,14 @@ async function measureSize(root: string, count: number, msPerToken: number): Pro
     size.baseRssMb = procStats(oneWatcher.pid!).rssMb;
     size.rssKb = ((size.settledRssMb - size.baseRssMb) * 1024) / (count - 1);
 
-    // Steady state: from the first refresh on, for most of the first pass's length.
+    // Steady state: from the first refresh on, for half the first pass's length (the refreshes
+    // come due at the first pass's pace, shifted by R).
     let grants = await issuers[1]!.grants();
     while (grants <= count && performance.now() - start < (refreshS * 1.2 + BUDGET_S) * 1000) {
       await sleep(100);
       grants = await issuers[1]!.grants();
     }
-    const windowMs = Math.min(30_000, Math.max(5000, 0.8 * (elapsedMs - oneMs)));
+    const windowMs = Math.min(20_000, Math.max(3000, 0.5 * (elapsedMs - oneMs)));
     const cpu0 = procStats(manyWatcher.pid!).cpuMs;
     await sleep(windowMs);
     const cpu1 = procStats(manyWatcher.pid!).cpuMs;

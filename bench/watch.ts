@@ -71,11 +71,11 @@ export async function benchWatch(): Promise<boolean> {
       const cpuOk = cpu(i) <= Math.max(10, idleCpu);
       ok = ok && rssOk && cpuOk;
       const rssGoal = !Number.isFinite(rssTarget) ? 'for information' : lab.count === 1 ? `target <= ${rssTarget}x` : `target <= ${rssTarget} MB`;
-      console.log(`idle watcher, ${lab.count} ${source} token(s), ${SETTLE_SECONDS} s after start: ${rss.toFixed(1)} MB resident vs idle node ${node.rssMb.toFixed(1)} MB = ${ratio.toFixed(2)}x` +
+      console.log(`idle watcher, ${lab.count} ${source} token${lab.count === 1 ? '' : 's'}, ${SETTLE_SECONDS} s after start: ${rss.toFixed(1)} MB resident vs idle node ${node.rssMb.toFixed(1)} MB = ${ratio.toFixed(2)}x` +
         ` (${rssGoal})${Number.isFinite(rssTarget) ? ` ${verdict(rssOk)}` : ''}; CPU over a quiet ${QUIET_SECONDS} s: ${cpu(i).toFixed(0)} ms vs idle node ${idleCpu.toFixed(0)} ms (target: no measurable use) ${verdict(cpuOk)}`);
-      record(`idle watcher, ${lab.count} ${source} token(s), resident memory ${SETTLE_SECONDS} s after start`, `${rss.toFixed(1)} MB = ${ratio.toFixed(2)}x an idle node (${node.rssMb.toFixed(1)} MB)`,
+      record(`idle watcher, ${lab.count} ${source} token${lab.count === 1 ? '' : 's'}, resident memory ${SETTLE_SECONDS} s after start`, `${rss.toFixed(1)} MB = ${ratio.toFixed(2)}x an idle node (${node.rssMb.toFixed(1)} MB)`,
         rssGoal === 'for information' ? '' : rssGoal.replace('target <= ', '≤ '), Number.isFinite(rssTarget) ? rssOk : undefined);
-      record(`idle watcher, ${lab.count} ${source} token(s), CPU over a quiet ${QUIET_SECONDS} s`, `${cpu(i).toFixed(0)} ms (idle node: ${idleCpu.toFixed(0)} ms)`, 'no measurable use', cpuOk);
+      record(`idle watcher, ${lab.count} ${source} token${lab.count === 1 ? '' : 's'}, CPU over a quiet ${QUIET_SECONDS} s`, `${cpu(i).toFixed(0)} ms (idle node: ${idleCpu.toFixed(0)} ms)`, 'no measurable use', cpuOk);
     }
 
     for (const { source, lab } of [labs[2]!, labs[0]!]) {
