@@ -62,7 +62,7 @@ export function benchDiscovery(): boolean {
     }
     ok = report('discoverTokenSync, BEARER_TOKEN_FILE (step 2) vs readFileSync', 'ns',
       compareCalls(() => discoverTokenSync({ env: { BEARER_TOKEN_FILE: file } }), baseline, ROUNDS), 1.5) && ok;
-    ok = report('discoverTokenSync, /tmp/bt_u<euid> (step 4) vs readFileSync', 'ns',
+    ok = report('discoverTokenSync, /tmp/bt_u$ID (step 4) vs readFileSync', 'ns',
       compareCalls(() => discoverTokenSync({ env: {}, tmpDir: dir }), baseline, ROUNDS), 1.5) && ok;
     // Discovery remembers the last valid content; alternating two files shows the cost of
     // validating new content on every call (no target: for information).
