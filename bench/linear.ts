@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 import { procStats, QUICK, record, sleep, verdict } from './measure.js';
-import { issuerLab, startWatcher, until, written } from './watchers.js';
+import { issuerLab, SETTLE_SECONDS, startWatcher, until, written } from './watchers.js';
 
 const SIZES = (process.env.BENCH_LINEAR_TOKENS ?? (QUICK ? '500,2000' : '1000,20000')).split(',').map(Number);
 const BUDGET_S = Number(process.env.BENCH_LINEAR_BUDGET ?? (QUICK ? 40 : 180));
 /** A first guess of the first pass's ms per token, before any size has been measured. */
-const GUESS_MS_PER_TOKEN = 10;
+const GUESS_MS_PER_TOKEN = 8;
 const SPREAD = 1.3;
 const STEADY_VS_FIRST = 1.5;
 
@@ -41,9 +41,10 @@ interface Size {
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 async function measureSize(root: string, count: number, msPerToken: number): Promise<Size> {
-  // Refresh R s after each write: after the (estimated) first pass and a few seconds of rest.
+  // Refresh R s after each write, jitter included (at most R/10 early): after the first pass
+  // (estimated linearly, with room for twice that, up to the budget) and SETTLE_SECONDS of rest.
   const estimateS = (msPerToken * count) / 1000;
-  const refreshS = Math.ceil(Math.max(15, Math.min(BUDGET_S + 10, estimateS * 1.3 + 10) / 0.9));
+  const refreshS = Math.ceil(Math.max(15, (Math.min(BUDGET_S, 2 * estimateS) + SETTLE_SECONDS) / 0.88));
   const issuers: BenchIssuer[] = [await startBenchIssuer(2 * refreshS), await startBenchIssuer(2 * refreshS)];
   const children: ChildProcess[] = [];
   try {
@@ -70,7 +71,8 @@ async function measureSize(root: string, count: number, msPerToken: number): Pro
 
     // Settled: just before the earliest refresh (R minus at most a tenth of R of jitter).
     const settleAt = start + 0.88 * refreshS * 1000;
-    if (performance.now() + 5000 > settleAt) console.log(`  (${fmt(count)} tokens: the first pass ended ${((settleAt - performance.now()) / 1000).toFixed(0)} s before the first refreshes were due; memory may not have settled)`);
+    const restS = (settleAt - performance.now()) / 1000;
+    if (restS < SETTLE_SECONDS) console.log(`  (${fmt(count)} tokens: the first pass ended only ${restS.toFixed(0)} s before the first refreshes were due: memory may not have settled)`);
     await sleep(Math.max(0, settleAt - performance.now()));
     size.settledRssMb = procStats(manyWatcher.pid!).rssMb;
     size.baseRssMb = procStats(oneWatcher.pid!).rssMb;
@@ -83,7 +85,7 @@ async function measureSize(root: string, count: number, msPerToken: number): Pro
       await sleep(100);
       grants = await issuers[1]!.grants();
     }
-    const windowMs = Math.min(20_000, Math.max(3000, 0.5 * (elapsedMs - oneMs)));
+    const windowMs = Math.min(20_000, Math.max(5000, 0.5 * (elapsedMs - oneMs)));
     const cpu0 = procStats(manyWatcher.pid!).cpuMs;
     await sleep(windowMs);
     const cpu1 = procStats(manyWatcher.pid!).cpuMs;

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expiredJwt, issuerConfig, startBenchIssuer } from './issuer.js';
+import { expiredJwt, issuerConfig, startBenchIssuer, type BenchIssuer } from './issuer.js';
 import { median, QUICK, record, report, verdict } from './measure.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,7 +35,7 @@ done
 `;
 
 // Per round, microseconds of: a wrapped call with a stale token (the wrapper refreshes it: one
-// grant), \`tokenenv discover\`, and a wrapped call with a fresh token but no stamp (no grant).
+// grant), `tokenenv discover`, and a wrapped call with a fresh token but no stamp (no grant).
 const SLOW_ROUNDS = QUICK ? 7 : 15;
 const SLOW = `
 source "$TOKENENV_SCRIPT"
@@ -90,18 +90,19 @@ export async function benchShell(): Promise<boolean> {
         `${added.toFixed(2)} ms added (median of 7 rounds x ${CALLS} calls; target <= 2 ms) ${verdict(fine)}`);
       record(`wrapped client call, fresh token, ${shell}`, `+${added.toFixed(2)} ms (${(wrapped / 1000).toFixed(2)} vs ${(direct / 1000).toFixed(2)} ms, ${(wrapped / direct).toFixed(2)}x)`, '≤ 2 ms added', fine);
     }
-    return (await benchSlowPath(env, await issuer.grants(), () => issuer.grants())) && ok;
+    return (await benchSlowPath(env, issuer)) && ok;
   } finally {
     await issuer.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function benchSlowPath(env: NodeJS.ProcessEnv, before: number, grants: () => Promise<number>): Promise<boolean> {
+async function benchSlowPath(env: NodeJS.ProcessEnv, issuer: BenchIssuer): Promise<boolean> {
+  const before = await issuer.grants();
   const run = spawnSync('bash', ['-c', SLOW], { env, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`bench: the wrapper's slow path failed: ${run.stderr.trim().split('\n').pop()}`);
   const rounds = run.stdout.trim().split('\n').map((l) => l.split(' ').map((us) => Number(us) / 1000) as [number, number, number]);
-  const made = (await grants()) - before;
+  const made = (await issuer.grants()) - before;
   const oneEach = made === SLOW_ROUNDS; // the warm-up call finds the token the fast path left fresh
   const stale = { subject: median(rounds.map((r) => r[0])), baseline: median(rounds.map((r) => r[1])), ratio: 0 };
   stale.ratio = stale.subject / stale.baseline;

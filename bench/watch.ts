@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchIssuer } from './issuer.js';
 import { median, procStats, QUICK, record, sleep, verdict } from './measure.js';
-import { fileLab, issuerLab, startWatcher, until, written, type WatchLab } from './watchers.js';
+import { fileLab, issuerLab, SETTLE_SECONDS, startWatcher, until, written, type WatchLab } from './watchers.js';
 
 const QUIET_SECONDS = Number(process.env.BENCH_QUIET_SECONDS ?? (QUICK ? 10 : 60));
-const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? (QUICK ? 10 : 30));
 
 /** Median ms from deleting the token file of `l`'s only token to its restoration. */
 async function restoration(l: WatchLab): Promise<{ ms: number; max: number; eventMs: number }> {
@@ -51,9 +50,7 @@ export async function benchWatch(): Promise<boolean> {
     for (const { lab } of labs) {
       if (!(await until(() => written(lab) === lab.count, 120_000, 50))) throw new Error(`bench: the watcher of ${lab.config} did not write its ${lab.count} token(s) within 2 minutes`);
     }
-    // Let start-up settle: after the burst of first refreshes V8 keeps collecting and shrinking
-    // its heaps for up to half a minute (measured: nothing at all runs after that).
-    await sleep(SETTLE_SECONDS * 1000);
+    await sleep(SETTLE_SECONDS * 1000); // V8 shrinks its heaps after the first pass
     const pids = [...watchers, idle].map((c) => c.pid!);
     const before = pids.map(procStats);
     await sleep(QUIET_SECONDS * 1000);

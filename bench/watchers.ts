@@ -5,9 +5,13 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { issuerAccount, type BenchIssuer } from './issuer.js';
-import { sleep } from './measure.js';
+import { QUICK, sleep } from './measure.js';
 
 const bin = fileURLToPath(new URL('../../bin/tokenenv.cjs', import.meta.url));
+
+/** Seconds from a watcher's first pass to a memory figure: after the burst of first refreshes V8
+ * keeps collecting and shrinking its heaps for up to half a minute. */
+export const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? (QUICK ? 10 : 30));
 
 export function fakeJwt(lifetime: number): string {
   const now = Math.floor(Date.now() / 1000);
