@@ -104,7 +104,7 @@ function osgConfig(issuer: BenchIssuer, dir: string, tokenPath: string): string 
   return config;
 }
 
-function describe(s: Storm): string {
+function summary(s: Storm): string {
   return `${s.grants} grant(s), ${s.wallMs.toFixed(0)} ms, reader saw ${s.reads.empty} empty / ${s.reads.torn} torn / ${s.reads.missing} missing of ${s.reads.reads} reads` +
     `${s.failed ? `, ${s.failed} exited non-zero` : ''}${s.fresh ? '' : ', token NOT fresh afterwards'}`;
 }
@@ -127,9 +127,9 @@ export async function benchStorm(): Promise<boolean> {
       const good = ours.grants === 1 && ours.reads.empty + ours.reads.torn + ours.reads.missing === 0 && ours.failed === 0 && ours.fresh;
       ok = ok && good;
       const theirs = renewer ? await storm(renewer.argv, renewer.env, count, tokenPath, issuer) : undefined;
-      console.log(`refresh storm, ${count} processes on one stale token (real grants, a reader looping on the file): tokenenv ${describe(ours)} ` +
+      console.log(`refresh storm, ${count} processes on one stale token (real grants, a reader looping on the file): tokenenv ${summary(ours)} ` +
         `(target: 1 grant, no empty/torn read) ${verdict(good)}` +
-        (theirs ? `; osg-token-renewer ${describe(theirs)}; wall time ${(ours.wallMs / theirs.wallMs).toFixed(2)}x osg-token-renewer's` : ''));
+        (theirs ? `; osg-token-renewer ${summary(theirs)}; wall time ${(ours.wallMs / theirs.wallMs).toFixed(2)}x osg-token-renewer's` : ''));
       record(`refresh storm, ${count} \`tokenenv refresh\` on one stale token`,
         `${ours.grants} grant(s), ${ours.wallMs.toFixed(0)} ms, ${ours.reads.empty + ours.reads.torn} empty/torn of ${ours.reads.reads} reads` +
         (theirs ? ` (${(ours.wallMs / theirs.wallMs).toFixed(2)}x osg-token-renewer's wall time)` : ''), '1 grant, 0 empty/torn reads', good);
