@@ -1,7 +1,11 @@
 // `npm run bench`: every figure is a ratio against a baseline measured in the same run, and ends
-// with a markdown table for the README's performance section.
-// BENCH_ONLY=discovery,refresh,storm,shell,watch,linear picks some; BENCH_QUICK=1 makes a short
-// run (fewer rounds, shorter waits, smaller sizes); see each file for its own variables.
+// with a markdown table for the README's performance section. Every grant is a real
+// client-credentials grant at the demo issuer on loopback. Variables:
+//   BENCH_ONLY=discovery,refresh,storm,shell,watch,linear   some of them (default: all, ≈7–9 min)
+//   BENCH_QUICK=1              fewer rounds, shorter waits, smaller sizes (≈2–3 min)
+//   BENCH_SETTLE_SECONDS, BENCH_QUIET_SECONDS   the watcher's rest and quiet period (30/60; quick 10/10)
+//   BENCH_LINEAR_TOKENS=1000,20000, BENCH_LINEAR_BUDGET=180   linearity sizes, seconds per first pass
+//   OSG_TOKEN_RENEWER_SRC      osg-token-renewer's tarball, directory or .py (default ../shared/peers/)
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchDiscovery } from './discovery.js';
 import { benchLinear } from './linear.js';
