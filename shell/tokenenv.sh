@@ -225,9 +225,9 @@ if [ -n "$__tokenenv_script" ] && [ -z "${__tokenenv_loading:-}" ]; then return 
 
 if [ -n "${ZSH_VERSION:-}" ]; then
   zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || true
-  typeset -gA __tokenenv_encoded
+  typeset -gA __tokenenv_encoded __tokenenv_stamps
 else
-  declare -gA __tokenenv_encoded 2>/dev/null || declare -A __tokenenv_encoded
+  declare -gA __tokenenv_encoded __tokenenv_stamps 2>/dev/null || declare -A __tokenenv_encoded __tokenenv_stamps
 fi
 
 # Seconds since the epoch into __tokenenv_t, without a process.
@@ -313,16 +313,24 @@ __tokenenv_conventional_file() {
 }
 
 # The stamp of token file $1 into __tokenenv_s (lib/files/stamp.ts: stampPath); fails when the
-# file gets none.
+# file gets none. Remembered per state directory and file ('/' for none).
 __tokenenv_stamp_path() {
-  local dir=${1%/*} name=${1##*/}
-  case $1 in /*) ;; *) return 1 ;; esac
-  case $name in ''|.|..) return 1 ;; esac
+  local dir=${1%/*} name=${1##*/} key
   __tokenenv_state_dir
-  [ -n "$__tokenenv_d" ] || return 1
-  __tokenenv_encode "${dir:-/}"
-  [ "${#__tokenenv_e}" -le 255 ] || return 1
-  __tokenenv_s="$__tokenenv_d/fresh/$__tokenenv_e/$name"
+  key=$__tokenenv_d'|'$1
+  __tokenenv_s=${__tokenenv_stamps[$key]:-}
+  if [[ -z $__tokenenv_s ]]; then
+    __tokenenv_s=/
+    case $1 in
+      /*) case $name in
+            ''|.|..) ;;
+            *) __tokenenv_encode "${dir:-/}"
+               if [[ -n $__tokenenv_d && ${#__tokenenv_e} -le 255 ]]; then __tokenenv_s="$__tokenenv_d/fresh/$__tokenenv_e/$name"; fi ;;
+          esac ;;
+    esac
+    __tokenenv_stamps[$key]=$__tokenenv_s
+  fi
+  [[ $__tokenenv_s != / ]]
 }
 
 # Succeeds when $1 is the user's own regular file, not a symbolic link.
@@ -369,22 +377,31 @@ __tokenenv_stamp() {
   [[ -f $s && ! -L $s && -O $s && -d $d && ! -L $d && -O $d ]] || return 1
   [[ ! -L $__tokenenv_d/fresh && -O $__tokenenv_d/fresh && ! -L $__tokenenv_d && -O $__tokenenv_d ]] || return 1
   [[ ! $1 -nt $s && ! $1 -ot $s ]] || return 1
-  __tokenenv_read_head "$s" 128
-  line=$__tokenenv_r
+  # At most 128 bytes, whatever the file holds (__tokenenv_read_head, written out).
+  line=''
+  if [[ -n ${ZSH_VERSION:-} ]]; then
+    { IFS= read -r -u 0 -k 128 line < "$s"; } 2>/dev/null || true
+    line=${line%%$'\n'*}
+  else
+    { IFS= read -r -n 128 line < "$s"; } 2>/dev/null || true
+  fi
   case $line in *' '*) ;; *) return 1 ;; esac
   __tokenenv_until=${line%% *}
   rest=${line#* }
   __tokenenv_exp=${rest%% *}
-  __tokenenv_is_time "$__tokenenv_until" || return 1
-  [ "$__tokenenv_exp" = - ] || __tokenenv_is_time "$__tokenenv_exp"
+  # Decimal numbers the shell's arithmetic reads as such: no leading zero, no overflow.
+  case $__tokenenv_until in ''|0*|*[!0-9]*) return 1 ;; esac
+  case $__tokenenv_exp in -) ;; ''|0*|*[!0-9]*) return 1 ;; esac
+  (( ${#__tokenenv_until} <= 12 && ${#__tokenenv_exp} <= 12 ))
 }
 
 # Succeeds when token file $1 is fresh by its stamp: fresh-until and expiry both still ahead.
 __tokenenv_fresh() {
   __tokenenv_stamp "$1" || return 1
-  __tokenenv_now
+  __tokenenv_t=${EPOCHSECONDS:-}
+  [[ -n $__tokenenv_t ]] || __tokenenv_now
   (( __tokenenv_until > __tokenenv_t )) || return 1
-  [ "$__tokenenv_exp" = - ] || (( __tokenenv_exp > __tokenenv_t ))
+  [[ $__tokenenv_exp == - ]] || (( __tokenenv_exp > __tokenenv_t ))
 }
 
 # The endpoint a call addresses, into __tokenenv_ep ('' when none): HTCondor -pool/-name
