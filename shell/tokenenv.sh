@@ -32,7 +32,6 @@ else
   return 0 2>/dev/null || true
 fi
 
-
 if [ -n "${ZSH_VERSION:-}" ]; then
   typeset -gA __tokenenv_files __tokenenv_bodies
   typeset -ga __tokenenv_fns
@@ -60,8 +59,10 @@ else
 fi
 case $__tokenenv_script in
   /dev/fd/*|/proc/*) __tokenenv_script='' ;;
-  tokenenv*|*/tokenenv*) ;;
-  *) __tokenenv_script='' ;;
+esac
+case ${__tokenenv_script##*/} in
+  tokenenv*) ;;
+  *) __tokenenv_script='' ;;   # not this file: eval'd from another one
 esac
 case $__tokenenv_script in
   ''|/*) ;;
