@@ -11,6 +11,16 @@ export const OPERATION_SCOPES: Record<string, string> = {
   arckill: 'compute.cancel', arcclean: 'compute.cancel', arcrenew: 'compute.modify', arcresume: 'compute.modify',
 };
 
+/**
+ * The scope `operation` needs: a client's from OPERATION_SCOPES, or the operation itself when it
+ * is written as a scope (WLCG and SciTokens scopes hold a '.' or a ':': compute.read,
+ * storage.read:/data, read:/). Undefined for anything else, such as a mistyped client name.
+ */
+export function neededScope(operation: string): string | undefined {
+  if (Object.hasOwn(OPERATION_SCOPES, operation)) return OPERATION_SCOPES[operation];
+  return /^[a-z][a-z0-9_.-]*[.:]\S*$/i.test(operation) ? operation : undefined;
+}
+
 export interface Acceptance {
   accepted: boolean;
   audience: { ok: boolean; detail: string };
@@ -63,7 +73,7 @@ export function wouldAccept(token: string | JwtClaims, endpoint: string, operati
   }
   const audience = audienceCheck(claims, endpoint);
   if (!operation) return { accepted: audience.ok, audience };
-  const needed = OPERATION_SCOPES[operation] ?? operation;
+  const needed = neededScope(operation) ?? operation;
   const grantedBy = claims.scopes.find((s) => grants(s, needed));
   const scope = grantedBy
     ? { ok: true, needed, detail: `scope ${needed} granted${grantedBy === needed ? '' : ` by ${grantedBy}`}` }

@@ -28,8 +28,8 @@ terminal. Nothing outside a temporary directory is touched. Ctrl-C stops and cle
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs('demo', args, OPTIONS);
-    const lifetime = parseSeconds('--lifetime', values.lifetime) ?? 60;
-    const duration = parseSeconds('--duration', values.duration);
+    const lifetime = parseSeconds('--lifetime', values.lifetime, 5) ?? 60;
+    const duration = parseSeconds('--duration', values.duration, 1);
     const { startDemoIssuer } = await import('../../demo/issuer.js');
     const environment = resolveEnvironment({ env: io.env });
     const dir = mkdtempSync(join(tmpdir(), 'tokenenv-demo-'));

@@ -37,8 +37,17 @@ function splitCommand(args: string[]): { own: string[]; command: string[] } {
 
 /** The token the command gets: --token NAME, a per-audience token, the ad-hoc one, or the default. */
 function chooseToken(values: Record<string, string | boolean | undefined>, io: CliIo): { config: Config; token: TokenConfig } {
+  if (values.token && (values.aud || values.scope)) throw new UsageError(`exec: --token ${values.token} and --${values.aud ? 'aud' : 'scope'} exclude each other: a configured token has its own audience and scope`);
   const { config, adHoc } = commandConfig(adHocOnly(values), io);
-  if (adHoc) return { config, token: config.tokens[0]! };
+  if (adHoc) {
+    const token = config.tokens[0]!;
+    // An ad-hoc source asked for an audience or scope: a per-audience file too, never the
+    // default token's (unless --out names a file).
+    if (values.out || !(values.aud || values.scope)) return { config, token };
+    const path = audienceToken(config, { audience: token.audience, scope: token.scope }, resolveEnvironment({ env: io.env })).path;
+    const own = { ...token, path };
+    return { config: { ...config, tokens: [own] }, token: own };
+  }
   const byName = (name: string) => config.tokens.find((t) => t.name === name);
   if (values.token) {
     const token = byName(values.token as string);
