@@ -1,11 +1,12 @@
 // `tokenenv doctor`: checks the whole chain, one line per check, with a fix for each problem.
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { lstatSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { wouldAccept } from '../../token/acceptance.js';
 import { decodeClaims, type JwtClaims } from '../../token/claims.js';
 import { findConfigFile, loadConfig, type Config } from '../../config/config.js';
-import { discoverTokenSync, explainDiscovery } from '../../discovery/discovery.js';
+import { discoverTokenSync, explainDiscovery, tokenLocation, type DiscoveryStep } from '../../discovery/discovery.js';
+import { defaultToken } from '../../refresh/targets.js';
 import { formatDuration } from '../../core/duration.js';
 import { envValue, resolveEnvironment, type TokenEnvironment } from '../../core/environment.js';
 import { ExitCode } from '../exit-codes.js';
@@ -19,7 +20,69 @@ interface Check {
   check: string;
   level: Level;
   detail: string;
+  /** A command line to paste, that resolves this check in the state it was printed for (a test
+   * applies each one). Advice that is not a command belongs in the detail. */
   fix?: string;
+}
+
+/** What the fixes depend on: the config (when refresh can read it) and how doctor was run. */
+interface FixContext {
+  environment: TokenEnvironment;
+  config: Config | undefined;
+  /** ` --config FILE` when doctor was given one, so that the fix reads the same config. */
+  configOption: string;
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that puts a fresh token at `path` (default: where discovery looks): refresh the
+ * configured token written there; else the default token, exported; with no config, setup. */
+function getTokenFix(context: FixContext, path: string | undefined, force = false): string {
+  const { config, configOption } = context;
+  if (!config) return `tokenenv setup${configOption} NAME`;
+  const refresh = `tokenenv refresh${configOption}${force ? ' --force' : ''}`;
+  const target = path ?? tokenLocation(context.environment).path;
+  const there = config.tokens.find((t) => t.path === target);
+  if (there) return `${refresh} ${there.name}`;
+  const other = defaultToken(config) ?? config.tokens[0];
+  if (!other) return `tokenenv setup${configOption} NAME`;
+  return `${refresh} ${other.name} && export BEARER_TOKEN_FILE=${shellWord(other.path)}`;
+}
+
+/** A token that discovery found at `step` needs replacing (expired, invalid). */
+function replaceTokenFix(context: FixContext, step: number, path: string | undefined, force = false): string {
+  return step === 1 ? 'unset BEARER_TOKEN' : getTokenFix(context, path, force);
+}
+
+/** Whether this user can remove `path` (its directory writable, and not sticky unless ours). */
+function canRemove(path: string, euid: number): boolean {
+  if (euid === 0) return true;
+  const dir = statSync(dirname(path), { throwIfNoEntry: false });
+  const file = lstatSync(path, { throwIfNoEntry: false });
+  if (!dir || !file) return false;
+  const writable = dir.uid === euid ? (dir.mode & 0o200) !== 0 : (dir.mode & 0o002) !== 0;
+  return writable && (!(dir.mode & 0o1000) || dir.uid === euid || file.uid === euid);
+}
+
+/** The fix when discovery stopped with an error at `step` (a file someone else may have put there,
+ * an unreadable or invalid one). */
+function discoveryErrorFix(context: FixContext, code: string | undefined, step: DiscoveryStep | undefined): { fix?: string; note?: string } {
+  const { euid } = context.environment;
+  if (!step) return {};
+  if (step.step === 1) return { fix: 'unset BEARER_TOKEN' };
+  const path = step.path!;
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (code === 'ERR_UNSAFE_TOKEN_FILE' || code === 'ERR_TOKEN_FILE') {
+    if (stat && stat.uid === euid && stat.isFile()) return { fix: `chmod 600 ${shellWord(path)}` };
+    if (step.step === 2) return { fix: 'unset BEARER_TOKEN_FILE' };
+    if (!stat || !canRemove(path, euid)) return { note: `; only its owner or root can remove ${path}` };
+    return { fix: `rm -rf ${shellWord(path)} && ${getTokenFix(context, path)}` };
+  }
+  // An invalid or oversized token.
+  if (context.config?.tokens.some((t) => t.path === path)) return { fix: getTokenFix(context, path, true) };
+  return { fix: step.step === 2 ? 'unset BEARER_TOKEN_FILE' : `rm -f ${shellWord(path)}` };
 }
 
 const OPTIONS = {
@@ -42,26 +105,35 @@ function atLeast(found: string, wanted: [number, number]): boolean {
   return major > wanted[0] || (major === wanted[0] && minor >= wanted[1]);
 }
 
-function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; claims?: JwtClaims; path?: string } {
+function discoveryChecks(context: FixContext): { checks: Check[]; claims?: JwtClaims; path?: string } {
+  const { environment } = context;
   const checks: Check[] = [];
   const explanation = explainDiscovery(environment);
   if (!explanation.found) {
-    checks.push({
-      check: 'discovery', level: 'fail', detail: explanation.error ?? 'no token',
-      fix: explanation.errorCode === 'ERR_UNSAFE_TOKEN_FILE'
-        ? 'remove that file (someone else may have planted it), then: tokenenv refresh'
-        : 'get one: tokenenv refresh (or tokenenv setup NAME for a first account); see tokenenv discover --explain',
-    });
+    const failed = explanation.steps.find((s) => s.outcome === 'failed');
+    const { fix, note } = failed ? discoveryErrorFix(context, explanation.errorCode, failed) : { fix: getTokenFix(context, undefined) };
+    checks.push({ check: 'discovery', level: 'fail', detail: `${explanation.error ?? 'no token'}${note ?? ''}`, ...(fix ? { fix } : {}) });
     return { checks };
   }
   const found = discoverTokenSync(environment);
   const where = found.path ?? found.source;
   checks.push({ check: 'discovery', level: 'ok', detail: `token found at step ${found.step}: ${where}` });
-  for (const warning of found.warnings) checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${found.path}` });
+  for (const step of found.steps) {
+    for (const warning of step.warnings) {
+      if (step.outcome === 'used') {
+        checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${shellWord(found.path!)}` });
+      } else {
+        // A BEARER_TOKEN_FILE naming a missing file: fetch it when the config writes it, else drop the variable.
+        const managed = context.config?.tokens.find((t) => t.path === step.path);
+        checks.push({ check: 'BEARER_TOKEN_FILE', level: 'warn', detail: warning,
+          fix: managed ? `tokenenv refresh${context.configOption} ${managed.name}` : 'unset BEARER_TOKEN_FILE' });
+      }
+    }
+  }
   if (found.path) {
     const stat = statSync(found.path);
     if (stat.uid !== environment.euid) {
-      checks.push({ check: 'token file owner', level: 'warn', detail: `${found.path} is owned by uid ${stat.uid}, not by you (uid ${environment.euid})`, fix: 'fine for a shared service-account token; otherwise write your own with tokenenv refresh' });
+      checks.push({ check: 'token file owner', level: 'info', detail: `${found.path} is owned by uid ${stat.uid}, not by you (uid ${environment.euid}): fine for a service-account token shared with you on purpose` });
     } else if (!found.warnings.length) {
       checks.push({ check: 'token file', level: 'ok', detail: `owned by you, mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}` });
     }
@@ -72,14 +144,21 @@ function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; clai
     return { checks, ...(found.path ? { path: found.path } : {}) };
   }
   const now = environment.now();
-  if (claims.expiresAt !== undefined) {
+  if (claims.malformed.exp) {
+    checks.push({ check: 'expiry', level: 'fail', detail: `its exp claim is ${claims.malformed.exp}: every service refuses it`, fix: replaceTokenFix(context, found.step, found.path, true) });
+  } else if (claims.expiresAt !== undefined) {
     const left = claims.expiresAt - now;
+    // Short-lived issuers: "soon" is at most half the token's whole lifetime, so that a new token passes.
+    const lifetime = claims.issuedAt === undefined ? undefined : claims.expiresAt - claims.issuedAt;
+    const soon = Math.min(300, lifetime === undefined ? 300 : lifetime / 2);
     checks.push(left <= 0
-      ? { check: 'expiry', level: 'fail', detail: `expired ${formatDuration(-left)} ago`, fix: 'tokenenv refresh; keep it fresh with tokenenv watch (or tokenenv systemd --install)' }
-      : { check: 'expiry', level: left < 300 ? 'warn' : 'ok', detail: `${formatDuration(left)} left`, ...(left < 300 ? { fix: 'tokenenv refresh --force' } : {}) });
+      ? { check: 'expiry', level: 'fail', detail: `expired ${formatDuration(-left)} ago; the watcher keeps tokens fresh`, fix: replaceTokenFix(context, found.step, found.path) }
+      : left < soon
+        ? { check: 'expiry', level: 'warn', detail: `${formatDuration(left)} left`, fix: replaceTokenFix(context, found.step, found.path, true) }
+        : { check: 'expiry', level: 'ok', detail: `${formatDuration(left)} left` });
   }
   if (claims.issuedAt !== undefined && claims.issuedAt - now > 60) {
-    checks.push({ check: 'clock', level: 'fail', detail: `the token was issued ${formatDuration(claims.issuedAt - now)} in the future: this clock is behind the issuer's`, fix: 'synchronise the clock (chrony or systemd-timesyncd)' });
+    checks.push({ check: 'clock', level: 'fail', detail: `the token was issued ${formatDuration(claims.issuedAt - now)} in the future: this clock is behind the issuer's; synchronise it (chrony, systemd-timesyncd)` });
   } else if (claims.issuedAt !== undefined) {
     checks.push({ check: 'clock', level: 'ok', detail: 'no skew against the token\'s iat' });
   }
@@ -92,13 +171,16 @@ async function agentChecks(config: Config, environment: TokenEnvironment): Promi
   const checks: Check[] = [];
   const socket = accounts.find((a) => a.oidcSock)?.oidcSock ?? envValue(environment.env, 'OIDC_SOCK');
   if (!socket) {
-    return [{ check: 'oidc-agent', level: 'fail', detail: 'no agent: OIDC_SOCK is not set', fix: 'eval $(oidc-agent-service use), or set oidc_sock in the [account]' }];
+    return [{ check: 'oidc-agent', level: 'fail', detail: 'no agent: OIDC_SOCK is not set (or set oidc_sock in the [account])', fix: 'eval "$(oidc-agent-service use)"' }];
   }
   const env = { ...environment.env, OIDC_SOCK: socket } as NodeJS.ProcessEnv;
   const loaded = await new Promise<{ ok: boolean; out: string }>((done) => execFile('oidc-add', ['--loaded'], { env, timeout: 5000 }, (error, stdout, stderr) =>
     done({ ok: !error, out: `${stdout}${stderr}` })));
   if (!loaded.ok) {
-    return [{ check: 'oidc-agent', level: 'fail', detail: `cannot reach the agent at ${socket}: ${loaded.out.trim().split('\n').pop() ?? ''}`, fix: 'start it: eval $(oidc-agent-service use)' }];
+    // A socket from the environment: start (or find) the user's agent; one named in the config is the config's to fix.
+    const fromEnv = !accounts.some((a) => a.oidcSock);
+    return [{ check: 'oidc-agent', level: 'fail', detail: `cannot reach the agent at ${socket}: ${loaded.out.trim().split('\n').pop() ?? ''}${fromEnv ? '' : ' (oidc_sock in the config)'}`,
+      ...(fromEnv ? { fix: 'eval "$(oidc-agent-service use)"' } : {}) }];
   }
   checks.push({ check: 'oidc-agent', level: 'ok', detail: `agent reachable at ${socket}` });
   for (const account of accounts) {
@@ -106,8 +188,9 @@ async function agentChecks(config: Config, environment: TokenEnvironment): Promi
     const isLoaded = loaded.out.split(/\s+/).includes(name);
     checks.push(isLoaded
       ? { check: `account ${name}`, level: 'ok', detail: 'loaded in the agent' }
-      : { check: `account ${name}`, level: account.passwordFile ? 'info' : 'warn', detail: 'not loaded',
-          fix: account.passwordFile ? 'tokenenv loads it with its password_file at the next refresh' : `oidc-add ${name} (or set password_file)` });
+      : account.passwordFile
+        ? { check: `account ${name}`, level: 'info', detail: 'not loaded: tokenenv loads it with its password_file at the next refresh' }
+        : { check: `account ${name}`, level: 'warn', detail: 'not loaded (or set password_file, and tokenenv loads it)', fix: `oidc-add ${shellWord(name)}` });
   }
   return checks;
 }
@@ -119,14 +202,14 @@ async function clientChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     const v = /CondorVersion:\s*(\d+\.\d+)/.exec(condor)?.[1];
     checks.push(v && atLeast(v, [9, 0])
       ? { check: 'HTCondor', level: 'ok', detail: `${v}: discovers tokens (9.0+)` }
-      : { check: 'HTCondor', level: 'warn', detail: `${v ?? 'unknown version'}: before 9.0, no token discovery`, fix: 'upgrade to HTCondor 9.0 or later; the wrappers set _condor_SCITOKENS_FILE meanwhile' });
+      : { check: 'HTCondor', level: 'warn', detail: `${v ?? 'unknown version'}: before 9.0, no token discovery; upgrade to 9.0 or later (the wrappers set _condor_SCITOKENS_FILE meanwhile)` });
   }
   const arc = await version('arcinfo', ['-v'], env);
   if (arc !== undefined) {
     const v = /version\s+(\d+\.\d+)/.exec(arc)?.[1];
     checks.push(v && atLeast(v, [6, 8])
       ? { check: 'ARC client', level: 'ok', detail: `${v}: discovers tokens (6.8+)` }
-      : { check: 'ARC client', level: 'warn', detail: `${v ?? 'unknown version'}: before 6.8, tokens only through ARC_OTOKEN`, fix: 'upgrade the ARC client to 6.8 or later' });
+      : { check: 'ARC client', level: 'warn', detail: `${v ?? 'unknown version'}: before 6.8, tokens only through ARC_OTOKEN; upgrade the ARC client to 6.8 or later` });
   }
   const fts = await version('fts-rest-whoami', ['--version'], env);
   if (fts !== undefined) checks.push({ check: 'FTS client', level: 'info', detail: 'found: it does no discovery; the wrappers pass --access-token (visible in ps)' });
@@ -142,8 +225,8 @@ function endpointChecks(config: Config, claims: JwtClaims | undefined): Check[] 
     const fit = wouldAccept(claims, wanted);
     checks.push(fit.accepted
       ? { check: `endpoint ${endpoint.endpoint}`, level: 'ok', detail: `the default token fits: ${fit.audience.detail}` }
-      : { check: `endpoint ${endpoint.endpoint}`, level: 'warn', detail: `the default token would be refused: ${fit.audience.detail}`,
-          fix: `use the shell wrappers (they fetch a token for ${wanted}), or: tokenenv exec --aud ${wanted} -- COMMAND` });
+      // Not a problem to fix: that is what per-endpoint tokens are for.
+      : { check: `endpoint ${endpoint.endpoint}`, level: 'info', detail: `the default token would be refused (${fit.audience.detail}); the shell wrappers and tokenenv exec --aud ${wanted} get a token for it` });
   }
   return checks;
 }
@@ -167,31 +250,37 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs('doctor', args, OPTIONS);
     const environment = resolveEnvironment({ env: io.env });
-    const { checks, claims } = discoveryChecks(environment);
+    const configOption = values.config ? ` --config ${shellWord(values.config)}` : '';
     let config: Config | undefined;
+    let configCheck: Check;
+    let usable = false;
     try {
       const file = findConfigFile(values.config, environment.env);
       const loaded = loadConfig({ env: io.env, file });
       config = loaded.config;
-      checks.push(loaded.problems.length
+      usable = loaded.problems.length === 0;
+      configCheck = loaded.problems.length
         ? { check: 'config', level: 'fail', detail: `${file}: ${loaded.problems.length} problem(s), first: ${loaded.problems[0]!.message}`, fix: 'tokenenv config check' }
-        : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` });
+        : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` };
     } catch (error) {
-      checks.push({ check: 'config', level: 'info', detail: (error as Error).message.split(';')[0]!, fix: 'tokenenv setup NAME creates one' });
+      configCheck = { check: 'config', level: 'info', detail: `${(error as Error).message.split(';')[0]!}; setup creates one`, fix: `tokenenv setup${configOption} NAME` };
     }
+    // Fixes offer a refresh only when refresh can read the config.
+    const { checks, claims } = discoveryChecks({ environment, config: usable ? config : undefined, configOption });
+    checks.push(configCheck);
     if (config) {
       checks.push(...await agentChecks(config, environment));
       const { pidFile } = watcherFiles(stateDirectory(environment.env), resolve(config.file!));
       const pid = runningWatcher(pidFile);
       checks.push(pid
         ? { check: 'watcher', level: 'ok', detail: `running (pid ${pid})` }
-        : { check: 'watcher', level: 'warn', detail: 'not running: tokens are refreshed only when something asks', fix: 'tokenenv watch, or tokenenv systemd --install' });
+        : { check: 'watcher', level: 'warn', detail: 'not running: tokens are refreshed only when something asks (as a service: tokenenv systemd --install)', fix: `tokenenv watch${configOption}` });
       checks.push(...endpointChecks(config, claims));
     }
     const shell = envValue(io.env, 'TOKENENV_SHELL');
     checks.push(shell
       ? { check: 'shell wrappers', level: 'ok', detail: `loaded (${shell})` }
-      : { check: 'shell wrappers', level: 'info', detail: 'unknown from here', fix: 'in your shell: source "$(tokenenv shell-path)", then run tokenenv_doctor' });
+      : { check: 'shell wrappers', level: 'info', detail: 'unknown from here: run this in your shell (bash or zsh)', fix: `source "$(tokenenv shell-path)" && tokenenv_doctor${configOption}` });
     checks.push(...await clientChecks(environment.env as NodeJS.ProcessEnv));
     if (values.json) io.stdout(JSON.stringify({ ok: !checks.some((c) => c.level === 'fail'), checks }, null, 2) + '\n');
     else io.stdout(report(checks));
