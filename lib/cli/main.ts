@@ -26,7 +26,7 @@ function overview(): string {
   for (const { name, summary } of COMMANDS) lines.push(`  ${name.padEnd(12)} ${summary}`);
   lines.push(`  ${'help'.padEnd(12)} show a command's options: tokenenv help COMMAND`, '',
     'Exit codes: 0 ok, 1 failure, 2 usage, 3 no token found, 4 invalid token or unsafe file,',
-    '            5 token expired or below --min-lifetime', '',
+    '            5 token expired or below --min-lifetime, 6 cannot verify (issuer out of reach)', '',
     'Options: -h, --help; -V, --version');
   return lines.join('\n') + '\n';
 }

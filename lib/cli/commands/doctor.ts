@@ -282,7 +282,7 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
       ? { check: 'shell wrappers', level: 'ok', detail: `loaded (${shell})` }
       : { check: 'shell wrappers', level: 'info', detail: 'unknown from here: run this in your shell (bash or zsh)', fix: `source "$(tokenenv shell-path)" && tokenenv_doctor${configOption}` });
     checks.push(...await clientChecks(environment.env as NodeJS.ProcessEnv));
-    if (values.json) io.stdout(JSON.stringify({ ok: !checks.some((c) => c.level === 'fail'), checks }, null, 2) + '\n');
+    if (values.json) io.stdout(JSON.stringify({ ok: !checks.some((c) => c.level === 'fail'), checks: checks.map((c) => ({ ...c, fix: c.fix ?? null })) }, null, 2) + '\n');
     else io.stdout(report(checks));
     return checks.some((c) => c.level === 'fail') ? ExitCode.failure : ExitCode.ok;
   },

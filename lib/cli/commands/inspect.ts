@@ -86,6 +86,12 @@ function verificationLines(v: Verification): string {
   return `${'Signature'.padEnd(11)}NOT VALID: ${v.problem}\n`;
 }
 
+/** The verification for --json: every key, null when unknown. */
+function verificationJson(v: Verification): Record<string, unknown> {
+  return { ok: v.ok, code: v.code ?? null, kind: v.kind ?? null, problem: v.problem ?? null, issuer: v.issuer ?? null,
+    jwksUri: v.jwksUri ?? null, algorithm: v.algorithm ?? null, keyId: v.keyId ?? null };
+}
+
 function acceptanceLines(a: Acceptance, endpoint: string, operation: string | undefined): string {
   const verdict = a.accepted ? 'accepted' : 'REFUSED';
   const lines = [`${'For'.padEnd(11)}${endpoint}${operation ? ` (${operation})` : ''}: ${verdict}`, `${''.padEnd(11)}${a.audience.ok ? 'ok' : 'no'}: ${a.audience.detail}`];
@@ -137,7 +143,7 @@ not be fetched (nothing is known about the signature).`,
       io.stdout(JSON.stringify({
         ...loaded.origin, claims: claimsSummary(claims, now),
         payload: claims.format === 'jwt' ? claims.payload : null,
-        verification: verification ?? null,
+        verification: verification ? verificationJson(verification) : null,
         for: values.for ? { endpoint: values.for, operation: values.op ?? null, ...(acceptance ?? { accepted: false, audience: { ok: false, detail: 'an opaque token: its audience and scopes cannot be read' } }), scope: acceptance?.scope ?? null } : null,
       }, null, 2) + '\n');
     } else if (claims.format === 'opaque') {
