@@ -9,6 +9,8 @@ import { resolveEnvironment } from '../../core/environment.js';
 import { ExitCode } from '../exit-codes.js';
 import { createLogger } from '../../watch/log.js';
 import { TokenWatcher } from '../../watch/watcher.js';
+import { claimInstance, watcherFiles } from '../../watch/instance.js';
+import { stateDirectory } from '../../files/paths.js';
 import { parseCommandArgs, parseSeconds, type CliIo, type Command } from '../io.js';
 import type { DemoSession } from '../../demo/session.js';
 
@@ -151,7 +153,18 @@ closing) stops it and removes the directory.
     // the printed XDG_RUNTIME_DIR finds it), and never the user's own tokens.
     const { BEARER_TOKEN: _t, BEARER_TOKEN_FILE: _f, ...userEnv } = io.env;
     const demoEnv = { ...userEnv, XDG_RUNTIME_DIR: open.dir, TOKENENV_CONFIG: open.configFile, PATH: `${open.bin}:${io.env.PATH ?? ''}` };
-    const watcher = new TokenWatcher({ env: demoEnv, log, configFile: open.configFile });
+    // A watcher as `tokenenv watch` runs one: its pid and status files, for `tokenenv status`.
+    const stateDir = stateDirectory(demoEnv);
+    const { pidFile, statusFile } = watcherFiles(stateDir, open.configFile);
+    let release = () => undefined as void;
+    try {
+      release = claimInstance(stateDir, pidFile, environment.euid, open.configFile);
+    } catch (error) {
+      await open.close();
+      detach();
+      throw error;
+    }
+    const watcher = new TokenWatcher({ env: demoEnv, log, configFile: open.configFile, statusFile });
 
     let starting: Promise<void> | undefined;
     let stopped: Promise<void> | undefined;
@@ -166,6 +179,7 @@ closing) stops it and removes the directory.
         log.log('info', `${why}: stopping the demo`);
         await starting?.catch(() => undefined);
         await watcher.close();
+        release();
         await open.close();
         log.log('info', 'demo stopped, temporary files removed');
         detach();
@@ -178,6 +192,7 @@ closing) stops it and removes the directory.
       await (starting = watcher.start().then(() => undefined));
     } catch (error) {
       if (stopped) return finished;
+      release();
       await open.close();
       detach();
       throw error;
