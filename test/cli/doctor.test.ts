@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
 import { privateTmpAvailable, repoRoot, runTokenenv, wrapCommand, type CliOptions } from '../support/cli.js';
 import { Mint, mintConfig } from '../support/mint.js';
-import { requireCommands } from '../support/peers.js';
+import { requireCommands, requirePeer } from '../support/peers.js';
 import { fakeJwt, isRoot, Sandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
@@ -30,7 +30,7 @@ describe('tokenenv doctor', function () {
   const euid = process.geteuid!();
 
   beforeEach(function () {
-    if (!privateTmpAvailable()) this.skip();
+    requirePeer(this, privateTmpAvailable(), 'needs a private /tmp (root or user namespaces, unshare)');
     box = new Sandbox();
     mint = new Mint(box.dir);
     chmodSync(box.xdg, 0o700);
@@ -210,7 +210,7 @@ describe('tokenenv doctor', function () {
     });
 
     it('/tmp/bt_u$ID planted by someone else: remove it and fetch your own', async function () {
-      if (!isRoot) this.skip();
+      requirePeer(this, isRoot, 'needs root (files owned by other users)');
       const noXdg = { ...env, XDG_RUNTIME_DIR: '' };
       const planted = box.write(join(box.tmp, `bt_u${euid}`), jwt(1800));
       chownSync(planted, 4242, 4242);

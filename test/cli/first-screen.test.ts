@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../support/cli.js';
 import { paste, pasteLines, type RunningDemo } from '../support/demo.js';
-import { hasCommand } from '../support/peers.js';
+import { requireCommands } from '../support/peers.js';
 import { Sandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
@@ -29,7 +29,7 @@ describe("the README's first screen, on a fresh clone", function () {
   let first: RunningDemo | undefined;
 
   before(function () {
-    if (!hasCommand('git') || !hasCommand('bash')) this.skip();
+    requireCommands(this, 'git', 'bash', 'npm');
   });
   beforeEach(() => {
     box = new Sandbox('tokenenv-clone-');

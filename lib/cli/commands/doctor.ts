@@ -4,7 +4,8 @@ import { lstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { wouldAccept } from '../../token/acceptance.js';
 import { decodeClaims, type JwtClaims } from '../../token/claims.js';
-import { findConfigFile, loadConfig, type Config } from '../../config/config.js';
+import { findConfigFile, loadConfig, type Config, type LoadedConfig } from '../../config/config.js';
+import { hasCode } from '../../core/errors.js';
 import { discoverTokenSync, explainDiscovery, tokenLocation, type DiscoveryStep } from '../../discovery/discovery.js';
 import { defaultToken } from '../../refresh/targets.js';
 import { formatDuration } from '../../core/duration.js';
@@ -231,6 +232,18 @@ function endpointChecks(config: Config, claims: JwtClaims | undefined): Check[] 
   return checks;
 }
 
+/** The config: usable or not, then each problem and warning on a line of its own (a file others
+ * could have written, a secret others can read, an inline comment...). */
+function configChecks(file: string, loaded: LoadedConfig): Check[] {
+  const { config, problems, warnings } = loaded;
+  const checks: Check[] = [problems.length
+    ? { check: 'config', level: 'fail', detail: `${file}: ${problems.length} problem(s)`, fix: 'tokenenv config check' }
+    : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` }];
+  for (const problem of problems) checks.push({ check: 'config', level: 'fail', detail: problem.message });
+  for (const warning of warnings) checks.push({ check: 'config', level: 'warn', detail: warning.message.replace(': warning: ', ': ') });
+  return checks;
+}
+
 function report(checks: Check[]): string {
   const mark: Record<Level, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', info: 'info' };
   const width = Math.max(...checks.map((c) => c.check.length));
@@ -252,22 +265,23 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
     const environment = resolveEnvironment({ env: io.env });
     const configOption = values.config ? ` --config ${shellWord(values.config)}` : '';
     let config: Config | undefined;
-    let configCheck: Check;
+    let configCheck: Check[];
     let usable = false;
     try {
       const file = findConfigFile(values.config, environment.env);
       const loaded = loadConfig({ env: io.env, file });
       config = loaded.config;
       usable = loaded.problems.length === 0;
-      configCheck = loaded.problems.length
-        ? { check: 'config', level: 'fail', detail: `${file}: ${loaded.problems.length} problem(s), first: ${loaded.problems[0]!.message}`, fix: 'tokenenv config check' }
-        : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` };
+      configCheck = configChecks(file, loaded);
     } catch (error) {
-      configCheck = { check: 'config', level: 'info', detail: `${(error as Error).message.split(';')[0]!}; setup creates one`, fix: `tokenenv setup${configOption} NAME` };
+      if (!hasCode(error, 'ERR_CONFIG_NOT_FOUND', 'ERR_CONFIG')) throw error;
+      configCheck = error.code === 'ERR_CONFIG_NOT_FOUND'
+        ? [{ check: 'config', level: 'info', detail: `${error.message.split(';')[0]!}; setup creates one`, fix: `tokenenv setup${configOption} NAME` }]
+        : [{ check: 'config', level: 'fail', detail: error.message, fix: 'tokenenv config check' }];
     }
     // Fixes offer a refresh only when refresh can read the config.
     const { checks, claims } = discoveryChecks({ environment, config: usable ? config : undefined, configOption });
-    checks.push(configCheck);
+    checks.push(...configCheck);
     if (config) {
       checks.push(...await agentChecks(config, environment));
       const { pidFile } = watcherFiles(stateDirectory(environment.env), resolve(config.file!));
