@@ -87,8 +87,9 @@ environment, since it would take precedence), keeps that file fresh while COMMAN
 signals on, and exits with COMMAND's status (or dies of the same signal).
 
   --token NAME     a token from the config (default: the one named default, or the only one)
-  --aud A          a per-audience token (bt_u<euid>-tokenenv-aud-…), issued by --account NAME
-  --scope S        (default: the account of the default token)
+  --aud A          a per-audience token in a file of its own (bt_u<euid>-tokenenv-aud-…): the
+  --scope S        default token is never touched; issued by --account NAME (default: the
+                   account of the default token), or by the source flag given
 
 ${CONFIG_USAGE}
 

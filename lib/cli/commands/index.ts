@@ -11,5 +11,3 @@ export { command as demo } from './demo.js';
 export { command as doctor } from './doctor.js';
 export { command as setup } from './setup.js';
 export { shellToken as 'shell-token', shellPath as 'shell-path', init } from './shell.js';
-// Not commands: what the fast commands in the main bundle load only when needed.
-export { tokenFromConfig } from '../token-input.js';

@@ -99,7 +99,10 @@ function acceptanceLines(a: Acceptance, endpoint: string, operation: string | un
   return lines.join('\n') + '\n';
 }
 
-export const command: Command = {
+// `tokenFromConfig` rides along for `discover --token` (in the fast bundle, which loads it from
+// here only when asked).
+export const command: Command & { tokenFromConfig: typeof tokenFromConfig } = {
+  tokenFromConfig,
   usage: `tokenenv inspect [FILE|- | --token NAME [--config FILE]] [--json] [--purpose P] [--verify] [--for ENDPOINT [--op OPERATION]]
 
 Shows the claims of the token in FILE, on standard input (-), of [token NAME] in the config, or
