@@ -70,6 +70,18 @@ export function parseCommandArgs<T extends Options>(command: string, args: strin
   return parsed;
 }
 
+/** parseCommandArgs with the options in order (`tokens`), for options whose order matters. */
+export function parseCommandArgsWithTokens<T extends Options>(command: string, args: string[], options: T): { tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']> } {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: false, strict: true, tokens: true });
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (parsed.values.help) throw new HelpRequested();
+  return { tokens: parsed.tokens ?? [] };
+}
+
 /** `--help` among a command's own options: main prints the command's usage. */
 export class HelpRequested extends Error {}
 

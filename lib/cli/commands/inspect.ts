@@ -92,6 +92,7 @@ function verificationLines(v: Verification): string {
 function acceptanceLines(a: Acceptance, endpoint: string, operation: string | undefined): string {
   const verdict = a.accepted ? 'accepted' : 'REFUSED';
   const lines = [`${'For'.padEnd(11)}${endpoint}${operation ? ` (${operation})` : ''}: ${verdict}`, `${''.padEnd(11)}${a.audience.ok ? 'ok' : 'no'}: ${a.audience.detail}`];
+  if (a.time && !a.time.ok) lines.push(`${''.padEnd(11)}no: ${a.time.detail}`);
   if (a.scope) lines.push(`${''.padEnd(11)}${a.scope.ok ? 'ok' : 'no'}: ${a.scope.detail}`);
   return lines.join('\n') + '\n';
 }
@@ -107,10 +108,14 @@ The token itself is never printed. Opaque (non-JWT) tokens are valid but have no
   --purpose P     with discovery: read the token for purpose P
   --verify        check the signature against the issuer's keys (OpenID discovery, then its
                   JWKS), and iss, exp and nbf: no need to paste the token into a web page
-  --for ENDPOINT  would ENDPOINT accept it? Audience (the WLCG "any" audience counts) and, with
-  --op OP         an operation — a client (condor_submit needs compute.create, condor_q
-                  compute.read, condor_rm compute.cancel, arcsub compute.create …) or a scope
-                  (storage.read:/data, read:/) — the scope it needs
+  --for ENDPOINT  would ENDPOINT accept it now? The audience must be ENDPOINT's exactly (a URL's
+                  scheme://host[:port], an HTCondor-CE's host:port), or the WLCG "any" audience
+                  in a WLCG-profile token; expiry; and with
+  --op OP         an operation, the scope it needs: a client (condor_submit compute.create,
+                  condor_q compute.read, arcsub compute.create, gfal-ls storage.read:/ …), a data
+                  operation (read, list, create, write = xrdcp's upload, mkdir, rename, delete,
+                  modify) or a scope (storage.read:/data, read:/). Add --verify to check the
+                  signature too: a server does
 
 Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token, unsafe file, bad signature or refused
 --for, 5 expired.`,
@@ -123,7 +128,7 @@ Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token, unsafe file, bad signatu
     const now = io.now();
     const claims = decodeClaims(token);
     const verification = values.verify ? await verifyToken(token, { now }) : undefined;
-    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op) : undefined;
+    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op, { now }) : undefined;
     if (values.json) {
       const payload = claims.format === 'jwt' ? claims.payload : null;
       io.stdout(JSON.stringify({
