@@ -31,7 +31,8 @@ function audienceCheck(claims: JwtClaims, endpoint: string): Acceptance['audienc
       ? { ok: true, detail: `the token is for any service (${WLCG_ANY_AUDIENCE})` }
       : { ok: false, detail: `${WLCG_ANY_AUDIENCE} counts only in WLCG-profile tokens (wlcg.ver), and this one has none` };
   }
-  return { ok: false, detail: `audience ${claims.audience.join(' ')} does not name ${endpoint} (a service accepts ${wanted} exactly)` };
+  const exactly = wanted === endpoint ? '' : ` (services compare audiences exactly; its audience is ${wanted})`;
+  return { ok: false, detail: `audience ${claims.audience.join(' ')} does not name ${endpoint}${exactly}` };
 }
 
 function timeCheck(claims: JwtClaims, now: number): Acceptance['time'] {

@@ -1,7 +1,7 @@
 // `tokenenv doctor`: checks the whole chain, one line per check, with a fix for each problem.
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { wouldAccept } from '../../token/acceptance.js';
 import { decodeClaims, type JwtClaims } from '../../token/claims.js';
 import { findConfigFile, loadConfig, type Config } from '../../config/config.js';
@@ -42,7 +42,25 @@ function atLeast(found: string, wanted: [number, number]): boolean {
   return major > wanted[0] || (major === wanted[0] && minor >= wanted[1]);
 }
 
-function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; claims?: JwtClaims; path?: string } {
+/** Whether every directory above `path` lets others pass through (o+x): then others can reach it. */
+function reachableByOthers(path: string): string | undefined {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    const mode = statSync(dir, { throwIfNoEntry: false })?.mode;
+    if (mode === undefined || (mode & 0o001) === 0) return undefined;
+    if (dir === dirname(dir)) return dirname(resolve(path));
+  }
+}
+
+interface Discovered {
+  checks: Check[];
+  claims?: JwtClaims;
+  path?: string;
+  step?: number;
+  /** Permission bits of the token file. */
+  mode?: number;
+}
+
+function discoveryChecks(environment: TokenEnvironment): Discovered {
   const checks: Check[] = [];
   const explanation = explainDiscovery(environment);
   if (!explanation.found) {
@@ -57,9 +75,16 @@ function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; clai
   const found = discoverTokenSync(environment);
   const where = found.path ?? found.source;
   checks.push({ check: 'discovery', level: 'ok', detail: `token found at step ${found.step}: ${where}` });
-  for (const warning of found.warnings) checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${found.path}` });
-  if (found.path) {
-    const stat = statSync(found.path);
+  const stat = found.path ? statSync(found.path) : undefined;
+  const exposedIn = found.path && stat && (stat.mode & 0o004) ? reachableByOthers(found.path) : undefined;
+  if (exposedIn) {
+    checks.push({ check: 'token file mode', level: 'fail', detail: `${found.path} is readable by everyone (mode ${(stat!.mode & 0o777).toString(8).padStart(4, '0')}) in ${exposedIn}, which others can enter: any local user can take the token`,
+      fix: `chmod 600 ${found.path}, then get a new token (tokenenv refresh --force): this one may have been copied` });
+  } else {
+    for (const warning of found.warnings) checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${found.path}` });
+  }
+  const located = { step: found.step, ...(found.path ? { path: found.path, mode: stat!.mode & 0o777 } : {}) };
+  if (found.path && stat) {
     if (stat.uid !== environment.euid) {
       checks.push({ check: 'token file owner', level: 'warn', detail: `${found.path} is owned by uid ${stat.uid}, not by you (uid ${environment.euid})`, fix: 'fine for a shared service-account token; otherwise write your own with tokenenv refresh' });
     } else if (!found.warnings.length) {
@@ -69,7 +94,7 @@ function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; clai
   const claims = decodeClaims(found.token);
   if (claims.format === 'opaque') {
     checks.push({ check: 'expiry', level: 'info', detail: 'opaque token: its expiry is unknown' });
-    return { checks, ...(found.path ? { path: found.path } : {}) };
+    return { checks, ...located };
   }
   const now = environment.now();
   if (claims.expiresAt !== undefined) {
@@ -83,7 +108,7 @@ function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; clai
   } else if (claims.issuedAt !== undefined) {
     checks.push({ check: 'clock', level: 'ok', detail: 'no skew against the token\'s iat' });
   }
-  return { checks, claims, ...(found.path ? { path: found.path } : {}) };
+  return { checks, claims, ...located };
 }
 
 async function agentChecks(config: Config, environment: TokenEnvironment): Promise<Check[]> {
@@ -134,6 +159,40 @@ async function clientChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   return checks;
 }
 
+/** "5.5.3" from `xrdcp --version` ("v5.5.3"), as numbers. */
+function versionTriple(text: string): [number, number, number] | undefined {
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function before(found: [number, number, number], wanted: [number, number, number]): boolean {
+  for (let i = 0; i < 3; i++) if (found[i] !== wanted[i]) return found[i]! < wanted[i]!;
+  return false;
+}
+
+/** XRootD and gfal2 read tokens their own way (see the README's client table). */
+async function dataClientChecks(found: Discovered, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const checks: Check[] = [];
+  const xrootd = await version('xrdcp', ['--version'], env);
+  if (xrootd !== undefined) {
+    const v = versionTriple(xrootd);
+    checks.push({ check: 'XRootD client', level: 'info', detail: `${v ? v.join('.') : 'unknown version'}: discovers tokens, refuses token files open to others` });
+    if (found.path && found.mode !== undefined && (found.mode & 0o077)) {
+      checks.push({ check: 'XRootD token file', level: 'warn', detail: `${found.path} has group or other permission bits (mode ${found.mode.toString(8).padStart(4, '0')}): xrdcp and xrdfs refuse it and send no token`,
+        fix: `chmod 600 ${found.path} (the wrappers hand XRootD a 0600 file of its own)` });
+    }
+    if (found.step === 4 && v && before(v, [5, 6, 2])) {
+      checks.push({ check: 'XRootD /tmp', level: 'warn', detail: `XRootD ${v.join('.')} looks for /tmp/bt_u11 instead of ${found.path} (fixed in 5.6.2): xrdcp and xrdfs will not find this token`,
+        fix: 'use the shell wrappers (they pass BEARER_TOKEN_FILE), or set XDG_RUNTIME_DIR or BEARER_TOKEN_FILE' });
+    }
+  }
+  if (await version('gfal-ls', ['--version'], env) !== undefined && found.path && !envValue(env, 'BEARER_TOKEN')) {
+    checks.push({ check: 'gfal2', level: 'warn', detail: `gfal-* read only BEARER_TOKEN, never a token file: they will send no token (this one is in ${found.path})`,
+      fix: 'use the shell wrappers (they set BEARER_TOKEN for each call), or: tokenenv exec --env-token -- gfal-…' });
+  }
+  return checks;
+}
+
 function endpointChecks(config: Config, claims: JwtClaims | undefined): Check[] {
   const checks: Check[] = [];
   for (const endpoint of config.endpoints?.values() ?? []) {
@@ -161,13 +220,17 @@ One line per check, with a fix for each problem: discovery and its warnings, the
 owner and mode, expiry and clock skew against iat, the config, oidc-agent reachable and its
 accounts loaded, the watcher running, the shell wrappers (run tokenenv_doctor in a shell that
 sourced them), the clients on PATH and whether their versions discover tokens (HTCondor >= 9.0,
-ARC >= 6.8), and whether the token's audience fits the configured endpoints.
+ARC >= 6.8), whether XRootD and gfal2 clients can use the token as it is kept (XRootD refuses
+files open to others and, before 5.6.2, looks for /tmp/bt_u11; gfal2 reads only BEARER_TOKEN),
+and whether the token's audience fits the configured endpoints. A token file readable by everyone
+in a directory others can enter (such as /tmp) is a failure.
 Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs('doctor', args, OPTIONS);
     const environment = resolveEnvironment({ env: io.env });
-    const { checks, claims } = discoveryChecks(environment);
+    const found = discoveryChecks(environment);
+    const { checks, claims } = found;
     let config: Config | undefined;
     try {
       const file = findConfigFile(values.config, environment.env);
@@ -193,6 +256,7 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
       ? { check: 'shell wrappers', level: 'ok', detail: `loaded (${shell})` }
       : { check: 'shell wrappers', level: 'info', detail: 'unknown from here', fix: 'in your shell: source "$(tokenenv shell-path)", then run tokenenv_doctor' });
     checks.push(...await clientChecks(environment.env as NodeJS.ProcessEnv));
+    checks.push(...await dataClientChecks(found, environment.env as NodeJS.ProcessEnv));
     if (values.json) io.stdout(JSON.stringify({ ok: !checks.some((c) => c.level === 'fail'), checks }, null, 2) + '\n');
     else io.stdout(report(checks));
     return checks.some((c) => c.level === 'fail') ? ExitCode.failure : ExitCode.ok;
