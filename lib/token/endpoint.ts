@@ -45,11 +45,14 @@ export function parseEndpoint(text: string, kind: EndpointKind): Endpoint | unde
   const slash = rest.indexOf('/');
   const authority = (slash < 0 ? rest : rest.slice(0, slash)).replace(/^.*@/, ''); // user@host, schedd@host
   const path = slash < 0 ? '' : rest.slice(slash);
+  if (!authority) return undefined;
   const { host, port } = splitHostPort(authority);
-  if (!host) return undefined;
   if (kind === 'condor') {
-    const withPort = port === undefined || port === '' ? HTCONDOR_CE_PORT : port;
-    return { host, port: withPort, path, audience: `${host}:${withPort}` };
+    // The shell's rule, kept simple enough for builtins: a port is whatever follows the last ':'
+    // outside brackets; none (or an empty one) means 9619.
+    const audience = authority.endsWith(':') ? `${authority}${HTCONDOR_CE_PORT}`
+      : authority.endsWith(']') || !authority.includes(':') ? `${authority}:${HTCONDOR_CE_PORT}` : authority;
+    return { host, port: port || HTCONDOR_CE_PORT, path, audience };
   }
   const protocol = scheme ?? 'https';
   return { scheme: protocol, host, ...(port !== undefined ? { port } : {}), path, audience: `${protocol}://${authority}` };

@@ -134,7 +134,8 @@ export function renderShellTable(): string {
     '# BEGIN operations table: generated from lib/token/operations.ts (node scripts/shell-table.mjs); do not edit',
     ...(['condor', 'arc', 'arcdata', 'fts', 'gfal', 'xrd'] as const).map((kind) => `__tokenenv_${kind}_clients=${shellQuote(byKind(kind))}`),
     '# operation -> the scope a wrapper asks for; client -> its operation (copy: @DESTINATION-OPERATION)',
-    '__tokenenv_scopes=() __tokenenv_ops=()',
+    '__tokenenv_scopes=()',
+    '__tokenenv_ops=()',
   ];
   for (const [name, n] of Object.entries(OPERATIONS)) lines.push(`__tokenenv_scopes[${name}]=${shellQuote(n.request)}`);
   for (const [name, spec] of Object.entries(CLIENTS)) {
@@ -142,7 +143,7 @@ export function renderShellTable(): string {
     const value = [op ?? '', spec.destination ? `@${spec.destination}` : ''].join('');
     if (value) lines.push(`__tokenenv_ops[${name}]=${shellQuote(value)}`);
   }
-  for (const [sub, op] of Object.entries(XRDFS_SUBCOMMANDS)) lines.push(`__tokenenv_ops[xrdfs:${sub}]=${op}`);
+  for (const [sub, op] of Object.entries(XRDFS_SUBCOMMANDS)) lines.push(`__tokenenv_ops[xrdfs:${sub}]=${shellQuote(op)}`);
   lines.push('# END operations table');
   return lines.join('\n') + '\n';
 }
