@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { decodeClaims, type JwtClaims } from '../../lib/token/claims.js';
 import { wouldAccept } from '../../lib/token/acceptance.js';
-import { CLIENTS, DATA_OPERATIONS, OPERATION_SCOPES, OPERATIONS, operationNeed, requestFor } from '../../lib/token/operations.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLIENTS, DATA_OPERATIONS, OPERATION_SCOPES, OPERATIONS, operationNeed, renderShellTable, requestFor } from '../../lib/token/operations.js';
+import { repoRoot } from '../support/cli.js';
 import { fakeJwt } from '../support/sandbox.js';
 
 const WRITE = 'compute.create compute.modify compute.cancel';
@@ -67,6 +70,12 @@ describe('operation → scope table', () => {
     assert.ok(ok('read:/', 'read'), 'SciTokens read:/');
     assert.ok(ok('write:/ read:/', 'write'), 'SciTokens write:/');
     assert.ok(!ok('storage.read:/data', 'read'), 'a path below / depends on the server\'s base path');
+  });
+
+  it('shell/tokenenv.sh carries the current table (else: node scripts/shell-table.mjs)', () => {
+    const script = readFileSync(join(repoRoot, 'shell', 'tokenenv.sh'), 'utf8');
+    const block = /^# BEGIN operations table[^\n]*\n[\s\S]*?^# END operations table\n/m.exec(script)?.[0];
+    assert.equal(block, renderShellTable());
   });
 
   it('the data operations are the ones inspect documents', () => {
