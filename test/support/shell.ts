@@ -96,6 +96,8 @@ export interface ShellRunOptions {
   prelude?: string;
   /** Record every successful execve into this file (strace -f). */
   trace?: string;
+  /** Runs the shell through this (e.g. a private /tmp for XRootD clients). */
+  wrap?: (argv: string[]) => string[];
   cwd?: string;
   timeoutMs?: number;
 }
@@ -165,6 +167,11 @@ exit ${options.status ?? 0}
     return path;
   }
 
+  /** Removes the stub `name`, so that the real client on PATH runs. */
+  unstub(name: string): void {
+    rmSync(join(this.stubs, name), { force: true });
+  }
+
   /** Every stub call so far, in order. */
   records(): StubRecord[] {
     const records: StubRecord[] = [];
@@ -208,6 +215,7 @@ exit ${options.status ?? 0}
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
     let argv = shellArgv(shell, `${options.prelude ?? STRICT_PRELUDE}${body}\n`);
     if (options.trace) argv = ['strace', '-f', '-z', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-s', '4096', '-o', options.trace, ...argv];
+    if (options.wrap) argv = options.wrap(argv);
     return runProcess(argv, env as Record<string, string>, {
       cwd: options.cwd ?? this.work,
       ...(options.input !== undefined ? { input: options.input } : {}),
