@@ -1,4 +1,4 @@
-// Does `tokenenv inspect --verify --for ENDPOINT --op OP` agree with a real XRootD server (5.5.3,
+// Does `tokenenv inspect FILE --verify --for ENDPOINT --op OP` agree with a real XRootD server (5.5.3,
 // ztn + SciTokens plugin, scitokens-cpp) on whether it accepts a token? A matrix of audiences,
 // scopes and token states; each case is asked of the server (real xrdcp/xrdfs) and of tokenenv.
 // Where tokenenv cannot know what the server knows (its base path), it says REFUSED: such a case
@@ -6,11 +6,12 @@
 // The server lists only its own audience (roots://127.0.0.1:PORT), as a site configures it;
 // scitokens-cpp adds the WLCG "any" audience for WLCG-profile tokens by itself.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WLCG_ANY_AUDIENCE } from '../../lib/token/claims.js';
-import { runTokenenvAsync } from '../support/cli.js';
+import { repoRoot } from '../support/cli.js';
+import { run } from '../support/run.js';
 import { requireCommands, requirePeer } from '../support/peers.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 import { startSigningIssuer, type SigningIssuer } from '../support/signing-issuer.js';
@@ -75,6 +76,33 @@ export const MATRIX: Case[] = [
   { name: 'opaque (not a JWT)', token: () => 'opaque-0123456789abcdef', op: 'read', path: '/data/a.txt', server: false },
 ];
 
+// Runs `tokenenv inspect FILE ARGS…` for each case through the CLI's main() in one Node process
+// that trusts the issuer's CA; returns each exit status and the verdict lines of its output.
+const INSPECT_ALL = `
+const { main } = await import(process.argv[1]);
+const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+const results = [];
+for (const c of cases) {
+  let out = '';
+  const io = { stdout: (t) => { out += t; }, stderr: (t) => { out += t; }, env: process.env, now: () => Date.now() / 1000 };
+  const status = await main(['inspect', c.file, ...c.args], io);
+  results.push({ status, output: out.split('\\n').filter((l) => /^(For|Signature|Format) |^ +(no|ok):|^tokenenv:/.test(l)).join(' | ') });
+}
+process.stdout.write(JSON.stringify(results));
+`;
+
+async function inspectAll(cases: Array<{ token: string; args: string[] }>, work: string, caFile: string): Promise<Array<{ status: number; output: string }>> {
+  const input = cases.map((c, i) => {
+    const file = join(work, `inspect-${i}.token`);
+    writeFileSync(file, `${c.token}\n`, { mode: 0o600 });
+    return { file, args: c.args };
+  });
+  const result = await run([process.execPath, '--input-type=commonjs', '-e', `(async () => {${INSPECT_ALL}})()`, join(repoRoot, 'dist', 'lib', 'cli', 'main.js')],
+    { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, NODE_EXTRA_CA_CERTS: caFile }, undefined, 60_000, JSON.stringify(input));
+  if (result.exitCode !== 0) throw new Error(`inspect runner: exit ${result.exitCode}: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
 describe('e2e: inspect --for agrees with a real XRootD server (matrix)', function () {
   this.timeout(120_000);
   let work: string;
@@ -92,18 +120,12 @@ describe('e2e: inspect --for agrees with a real XRootD server (matrix)', functio
     issuer = await startSigningIssuer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) });
     server = await startXrootd({ pki, issuers: [{ url: issuer.url, caFile: pki.caCert }], audiences: (port) => [`roots://127.0.0.1:${port}`] });
     const tokens = await Promise.all(MATRIX.map((c) => c.token({ url: server.url, sign: issuer.sign })));
-    // tokenenv: two at a time (the machine is shared); the server: one at a time (decide() reads its log).
-    const verdicts: Array<{ accepted: boolean; why: string }> = [];
-    for (let i = 0; i < MATRIX.length; i += 2) {
-      verdicts.push(...await Promise.all(MATRIX.slice(i, i + 2).map(async (c, j) => {
-        const run = await runTokenenvAsync(['inspect', '-', '--verify', '--for', server.urlOf(c.path), '--op', c.op],
-          { input: tokens[i + j]!, env: { NODE_EXTRA_CA_CERTS: pki.caCert, HOME: work } });
-        return { accepted: run.status === 0, why: `exit ${run.status}: ${run.stdout.split('\n').filter((l) => /^(For|Signature|Format) |^ +(no|ok):/.test(l)).join(' | ')}${run.stderr}` };
-      })));
-    }
+    // tokenenv: every case in one process (the CLI's own main(), one process start instead of 30);
+    // the server: one at a time (decide() reads its log).
+    const verdicts = await inspectAll(MATRIX.map((c, i) => ({ token: tokens[i]!, args: ['--verify', '--for', server.urlOf(c.path), '--op', c.op] })), work, pki.caCert);
     for (const [i, c] of MATRIX.entries()) {
       const decision = await server.decide(tokens[i], c.op, c.path);
-      outcomes.set(c.name, { server: decision.accepted, serverWhy: decision.reason, tokenenv: verdicts[i]!.accepted, tokenenvWhy: verdicts[i]!.why });
+      outcomes.set(c.name, { server: decision.accepted, serverWhy: decision.reason, tokenenv: verdicts[i]!.status === 0, tokenenvWhy: `exit ${verdicts[i]!.status}: ${verdicts[i]!.output}` });
     }
   });
 
