@@ -458,8 +458,7 @@ __tokenenv_fts() {
     ( unset BEARER_TOKEN; __tokenenv_exec "$client" "${options[@]}" "$@" )
     return
   fi
-  ( unset BEARER_TOKEN
-    for n in 1 2 3; do
+  ( for n in 1 2 3; do
       file=${__tokenenv_rf[$n]:-}
       [ -n "$file" ] || continue
       if [ "$file" = - ]; then
@@ -474,6 +473,7 @@ __tokenenv_fts() {
         3) export TOKENENV_DST_ACCESS_TOKEN_FILE="$file" ;;
       esac
     done
+    unset BEARER_TOKEN
     __tokenenv_exec "$python" "$__tokenenv_dir/fts-inprocess.py" "$__tokenenv_w" "$@" )
 }
 

@@ -4,7 +4,7 @@
 // run the client in-process (shell/fts-inprocess.py): no token is in any process's argv or
 // environment while it runs.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { FTS_BIN, FTS_COMMANDS, JOB_ID, startFtsStandIn, type FtsStandIn, type FtsSubmission } from '../support/fts.js';
@@ -99,6 +99,18 @@ for (const shell of SHELLS) {
       });
     }
 
+    it('without a config, the user\'s BEARER_TOKEN goes to all three, through pipes (not argv)', async () => {
+      const before = fts.server.requests.length;
+      const runtime = lab.box.path(`runtime-no-config-${shell}`);
+      mkdirSync(runtime, { mode: 0o700 }); // none of the other tests' fresh tokens
+      const run = await lab.run(shell, `fts-rest-transfer-submit -s ${fts.url} ${SRC} ${DST}`,
+        { env: { ...env, XDG_RUNTIME_DIR: runtime, TOKENENV_CONFIG: undefined, BEARER_TOKEN: ` ${user('env')}\n` }, timeoutMs: 90_000 });
+      assert.equal(run.status, 0, run.stderr);
+      const requests = fts.server.requests.slice(before);
+      assert.deepEqual([...new Set(requests.map((r) => tokenName(bearer(r))))], ['user:env']);
+      assert.deepEqual(fileTokens(submissions(requests)[0]!), [[['user:env'], ['user:env']]]);
+    });
+
     it('a bulk submission (-f) gets the FTS token only; the file keeps its own storage tokens', async () => {
       const bulk = lab.box.path('bulk.json');
       writeFileSync(bulk, JSON.stringify({ files: [{ sources: [SRC], destinations: [DST], source_tokens: [user('bulk-src')], destination_tokens: [user('bulk-dst')] }] }), { mode: 0o600 });
@@ -109,6 +121,7 @@ for (const shell of SHELLS) {
     });
 
     it('no process shows a token in its argv or environment while the wrapped client runs', async () => {
+      assert.equal((await wrapped(`fts-rest-transfer-submit -s ${fts.url} ${SRC} ${DST}`)).run.status, 0, 'the tokens to look for');
       const tokens = [
         lab.tokenFile(fts.url, 'fts-rest-transfer-submit'), lab.tokenFile('https://src.tokenenv.test:8443', 'read'), lab.tokenFile('davs://dst.tokenenv.test:2880', 'create'),
       ].map((file) => readFileSync(file, 'utf8').trim());
