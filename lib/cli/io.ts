@@ -47,13 +47,17 @@ export interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
-type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 type Options = Record<string, OptionSpec>;
-type OptionValues<T extends Options> = { [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : string };
+type OptionValue<O> = O extends { type: 'boolean' } ? (O extends { multiple: true } ? boolean[] : boolean) : (O extends { multiple: true } ? string[] : string);
+type OptionValues<T extends Options> = { [K in keyof T]?: OptionValue<T[K]> };
 export interface ParsedCommandArgs<T extends Options> {
   values: OptionValues<T> & { help?: boolean };
   positionals: string[];
 }
+
+/** One argument, in order: an option with its value (none for a boolean), or a positional. */
+export type ArgToken = { kind: 'option'; name: string; value: string | undefined } | { kind: 'positional'; value: string };
 
 /** A value for a usage error: quoted, shortened, and never anything that looks like a token. */
 export function shown(value: string): string {
@@ -68,51 +72,76 @@ function looksLikeOption(arg: string): boolean {
 }
 
 /**
- * A command's arguments: `--name value`, `--name=value`, `-x value`, boolean `--flag`, `--`
- * ending the options. Every mistake is a one-line usage error (exit 2) naming the option and
- * the value, instead of node:util's parser messages.
+ * A command's arguments in order: `--name value`, `--name=value`, `-x value`, boolean `--flag`,
+ * `--` ending the options. Every mistake is a one-line usage error (exit 2) naming the option and
+ * the value, instead of node:util's parser messages. `--help` anywhere asks for the usage.
  */
-export function parseCommandArgs<T extends Options>(command: string, args: string[], options: T, maxPositionals = 0): ParsedCommandArgs<T> {
+function tokenize(command: string, args: string[], options: Options): ArgToken[] {
   const specs: Options = { help: { type: 'boolean', short: 'h' }, ...options };
   const shorts = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([name, s]) => [s.short!, name]));
-  const usage = (text: string) => new UsageError(`${command}: ${text} (see tokenenv help ${command})`);
-  const values: Record<string, string | boolean> = {};
-  const positionals: string[] = [];
+  const tokens: ArgToken[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') {
-      positionals.push(...args.slice(i + 1));
+      for (const rest of args.slice(i + 1)) tokens.push({ kind: 'positional', value: rest });
       break;
     }
-    if (!looksLikeOption(arg) && !/^-./.test(arg)) {
-      positionals.push(arg);
+    if (!/^-./.test(arg)) {
+      tokens.push({ kind: 'positional', value: arg });
       continue;
     }
     const long = arg.startsWith('--');
     const equals = long ? arg.indexOf('=') : -1;
     const written = equals < 0 ? (long ? arg : arg.slice(0, 2)) : arg.slice(0, equals);
     const name = long ? written.slice(2) : shorts.get(arg[1]!);
-    const spec = name === undefined ? undefined : specs[name];
-    if (name === undefined || !spec || !Object.hasOwn(specs, name)) throw usage(`unknown option ${shown(written)}`);
+    if (name === undefined || !Object.hasOwn(specs, name)) throw usageError(command, `unknown option ${shown(written)}`);
     let inline = equals >= 0 ? arg.slice(equals + 1) : !long && arg.length > 2 ? arg.slice(2) : undefined;
-    if (spec.type === 'boolean') {
-      if (inline !== undefined) throw usage(`${written} takes no value (given ${shown(inline)})`);
-      values[name] = true;
+    if (specs[name]!.type === 'boolean') {
+      if (inline !== undefined) throw usageError(command, `${written} takes no value (given ${shown(inline)})`);
+      if (name === 'help') throw new HelpRequested();
+      tokens.push({ kind: 'option', name, value: undefined });
       continue;
     }
     if (inline === undefined) {
       inline = args[++i];
-      if (inline === undefined) throw usage(`${written} needs a value`);
-      if (looksLikeOption(inline)) throw usage(`${written} needs a value, not the option ${shown(inline)} (for a value starting with '-', write ${written}=VALUE)`);
+      if (inline === undefined) throw usageError(command, `${written} needs a value`);
+      if (looksLikeOption(inline)) throw usageError(command, `${written} needs a value, not the option ${shown(inline)} (for a value starting with '-', write ${written}=VALUE)`);
     }
-    values[name] = inline;
+    tokens.push({ kind: 'option', name, value: inline });
   }
-  if (values.help) throw new HelpRequested();
+  return tokens;
+}
+
+function usageError(command: string, text: string): UsageError {
+  return new UsageError(`${command}: ${text} (see tokenenv help ${command})`);
+}
+
+/** A command's options and positionals (see tokenize); a repeated option keeps its last value,
+ * or all of them with `multiple`. */
+export function parseCommandArgs<T extends Options>(command: string, args: string[], options: T, maxPositionals = 0): ParsedCommandArgs<T> {
+  const values: Record<string, string | boolean | (string | boolean)[]> = {};
+  const positionals: string[] = [];
+  for (const token of tokenize(command, args, options)) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    const value = token.value ?? true;
+    values[token.name] = options[token.name]?.multiple ? [...((values[token.name] as (string | boolean)[] | undefined) ?? []), value] : value;
+  }
   if (positionals.length > maxPositionals) {
     const what = maxPositionals === 0 ? 'it takes no arguments' : `it takes at most ${maxPositionals}`;
-    throw usage(`unexpected argument ${shown(positionals[maxPositionals]!)}: ${what}`);
+    throw usageError(command, `unexpected argument ${shown(positionals[maxPositionals]!)}: ${what}`);
   }
   return { values: values as ParsedCommandArgs<T>['values'], positionals };
+}
+
+/** parseCommandArgs with the options in order, for options whose order matters; no positionals. */
+export function parseCommandArgsWithTokens<T extends Options>(command: string, args: string[], options: T): { tokens: ArgToken[] } {
+  const tokens = tokenize(command, args, options);
+  const positional = tokens.find((t) => t.kind === 'positional');
+  if (positional) throw usageError(command, `unexpected argument ${shown(positional.value)}: it takes no arguments`);
+  return { tokens };
 }
 
 /** `--help` among a command's own options: main prints the command's usage. */

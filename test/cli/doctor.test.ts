@@ -237,6 +237,32 @@ describe('tokenenv doctor', function () {
       assert.equal(level(after, 'shell wrappers'), 'ok');
     });
 
+    const stub = (name: string, script: string) => box.write(join(box.path('bin'), name), `#!/bin/sh\n${script}\n`, 0o755);
+
+    it('XRootD before 5.6.2 and the token only in /tmp: export BEARER_TOKEN_FILE', async () => {
+      stub('xrdcp', 'echo v5.5.3 >&2');
+      box.write(join(box.tmp, `bt_u${euid}`), jwt(1800));
+      await fixResolves('XRootD /tmp', `export BEARER_TOKEN_FILE=/tmp/bt_u${euid}`, { env: { ...env, XDG_RUNTIME_DIR: '' } });
+    });
+
+    it('XRootD and a token file with group bits: chmod 600', async () => {
+      stub('xrdcp', 'echo v5.5.3 >&2');
+      box.write(token(), jwt(1800), 0o640);
+      await fixResolves('XRootD token file', `chmod 600 ${token()}`);
+    });
+
+    it('gfal2 and the token only in a file: the shell wrappers', async () => {
+      stub('gfal-ls', 'exit 0');
+      box.write(token(), jwt(1800));
+      await fixResolves('gfal2', 'source "$(tokenenv shell-path)" && tokenenv_doctor');
+    });
+
+    it('a token readable by everyone in /tmp: chmod 600 and a new token', async () => {
+      box.write(join(box.tmp, `bt_u${euid}`), jwt(1800), 0o644);
+      const after = await fixResolves('token file mode', `chmod 600 /tmp/bt_u${euid} && tokenenv refresh --force default`, { env: { ...env, XDG_RUNTIME_DIR: '' } });
+      assert.equal(level(after, 'discovery'), 'ok');
+    });
+
     it('an oidc-agent account and no agent: eval "$(oidc-agent-service use)"', async function () {
       requireCommands(this, 'oidc-agent', 'oidc-agent-service', 'oidc-add');
       box.write('config.ini', '[account wlcg]\noidc_account = wlcg\npassword_file = /dev/null\n[token default]\naccount = wlcg\n');
@@ -247,6 +273,64 @@ describe('tokenenv doctor', function () {
         answer: (fix) => `${fix} >/dev/null; trap 'oidc-agent-service kill >/dev/null 2>&1' EXIT`,
       });
       assert.equal(level(result, 'oidc-agent'), 'ok');
+    });
+  });
+
+  describe('the data clients (XRootD, gfal2)', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const jwt = () => `${fakeJwt({ iat: now(), exp: now() + 1800 })}\n`;
+    /** PATH holding only stubs: `xrdcp --version` prints `xrootd`, gfal-ls exists when `gfal`. */
+    function clients(xrootd: string | undefined, gfal: boolean): string {
+      const dir = box.path('bin');
+      if (xrootd) box.write(join(dir, 'xrdcp'), `#!/bin/sh\necho ${xrootd} >&2\n`, 0o755);
+      if (gfal) box.write(join(dir, 'gfal-ls'), '#!/bin/sh\nexit 0\n', 0o755);
+      return dir;
+    }
+    const inTmp = () => join(box.tmp, `bt_u${euid}`);
+    // With a private /tmp, PATH needs the tools that mount it: the stubs go first.
+    const onlyTmp = (path: string) => ({ HOME: env.HOME!, TOKENENV_CONFIG: env.TOKENENV_CONFIG!, PATH: `${path}:/usr/bin:/bin` });
+    // Without one (the token in XDG_RUNTIME_DIR), PATH can hold the stubs only.
+    const direct = (extra: Record<string, string>) => runTokenenv(['doctor'], { env: { ...env, ...extra } });
+
+    it('only /tmp/bt_u$ID and XRootD 5.5.3: WARN, it looks for /tmp/bt_u11', () => {
+      box.write(inTmp(), jwt());
+      const result = run({ env: onlyTmp(clients('v5.5.3', false)) });
+      assert.match(result.stdout, /^info +XRootD client +5\.5\.3: /m);
+      assert.match(result.stdout, new RegExp(`^WARN +XRootD /tmp +XRootD 5\\.5\\.3 looks for /tmp/bt_u11 instead of /tmp/bt_u${euid} \\(fixed in 5\\.6\\.2\\).*\\n +fix: export BEARER_TOKEN_FILE=/tmp/bt_u${euid}$`, 'm'));
+    });
+
+    it('XRootD 5.6.2 finds /tmp/bt_u$ID: no warning', () => {
+      box.write(inTmp(), jwt());
+      const result = run({ env: onlyTmp(clients('v5.6.2', false)) });
+      assert.match(result.stdout, /^info +XRootD client +5\.6\.2/m);
+      assert.doesNotMatch(result.stdout, /XRootD \/tmp/);
+    });
+
+    it('a token file with group bits and XRootD installed: WARN, xrdcp refuses it', () => {
+      box.write(token(), jwt(), 0o640);
+      const result = direct({ PATH: clients('v5.5.3', false) });
+      assert.match(result.stdout, /^WARN +XRootD token file +\S+ has group or other permission bits \(mode 0640\): xrdcp and xrdfs refuse it/m);
+      const without = direct({ PATH: box.path('empty-bin') });
+      assert.doesNotMatch(without.stdout, /XRootD/);
+    });
+
+    it('gfal2 installed and the token only in a file: WARN, with the wrappers as the fix (or exec --env-token)', () => {
+      box.write(token(), jwt());
+      const result = direct({ PATH: clients(undefined, true) });
+      assert.match(result.stdout, /^WARN +gfal2 +gfal-\* read only BEARER_TOKEN, never a token file.*tokenenv exec --env-token.*\n +fix: source "\$\(tokenenv shell-path\)" && tokenenv_doctor$/m);
+      const withVariable = direct({ PATH: clients(undefined, true), BEARER_TOKEN: fakeJwt({ exp: now() + 1800 }) });
+      assert.doesNotMatch(withVariable.stdout, /gfal2/);
+    });
+
+    it('a world-readable token file in a directory others can enter (/tmp): FAIL, not a warning', () => {
+      box.write(inTmp(), jwt(), 0o644);
+      const result = run({ env: onlyTmp(box.path('empty-bin')) });
+      assert.equal(result.status, 1, result.stdout);
+      assert.match(result.stdout, new RegExp(`^FAIL +token file mode +/tmp/bt_u${euid} is readable by everyone \\(mode 0644\\) in /tmp, which others can enter.*\\n +fix: chmod 600`, 'm'));
+      box.write(token(), jwt(), 0o644); // the same mode in a private XDG_RUNTIME_DIR: a warning
+      const private_ = direct({ PATH: box.path('empty-bin') });
+      assert.match(private_.stdout, /^WARN +token file mode/m);
+      assert.doesNotMatch(private_.stdout, /^FAIL/m);
     });
   });
 });

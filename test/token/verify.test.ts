@@ -119,7 +119,7 @@ describe('inspect --verify and --for', function () {
   });
 
   it('wouldAccept: the any audience, path-prefixed storage scopes, SciTokens scopes', () => {
-    const claims = decodeClaims(fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'storage.read:/data storage.modify:/data/user read:/store' }));
+    const claims = decodeClaims(fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', 'wlcg.ver': '1.0', scope: 'storage.read:/data storage.modify:/data/user read:/store' }));
     assert.ok(claims.format === 'jwt');
     const check = (operation: string) => wouldAccept(claims, 'https://se.example:1094', operation).accepted;
     assert.ok(check('storage.read:/data/run1/file'));
@@ -129,5 +129,7 @@ describe('inspect --verify and --for', function () {
     assert.ok(check('read:/store/mc'));
     const url = decodeClaims(fakeJwt({ aud: 'https://se.example:1094' }));
     assert.ok(url.format === 'jwt' && wouldAccept(url, 'https://se.example:1094/path').audience.ok);
+    const scitoken = decodeClaims(fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'read:/' }));
+    assert.ok(scitoken.format === 'jwt' && !wouldAccept(scitoken, 'https://se.example:1094').audience.ok, 'the any audience counts only in WLCG-profile tokens');
   });
 });

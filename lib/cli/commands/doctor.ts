@@ -106,7 +106,25 @@ function atLeast(found: string, wanted: [number, number]): boolean {
   return major > wanted[0] || (major === wanted[0] && minor >= wanted[1]);
 }
 
-function discoveryChecks(context: FixContext): { checks: Check[]; claims?: JwtClaims; path?: string } {
+/** Whether every directory above `path` lets others pass through (o+x): then others can reach it. */
+function reachableByOthers(path: string): string | undefined {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    const mode = statSync(dir, { throwIfNoEntry: false })?.mode;
+    if (mode === undefined || (mode & 0o001) === 0) return undefined;
+    if (dir === dirname(dir)) return dirname(resolve(path));
+  }
+}
+
+interface Discovered {
+  checks: Check[];
+  claims?: JwtClaims;
+  path?: string;
+  step?: number;
+  /** Permission bits of the token file. */
+  mode?: number;
+}
+
+function discoveryChecks(context: FixContext): Discovered {
   const { environment } = context;
   const checks: Check[] = [];
   const explanation = explainDiscovery(environment);
@@ -119,10 +137,17 @@ function discoveryChecks(context: FixContext): { checks: Check[]; claims?: JwtCl
   const found = discoverTokenSync(environment);
   const where = found.path ?? found.source;
   checks.push({ check: 'discovery', level: 'ok', detail: `token found at step ${found.step}: ${where}` });
+  const stat = found.path ? statSync(found.path) : undefined;
+  const exposedIn = found.path && stat && (stat.mode & 0o004) ? reachableByOthers(found.path) : undefined;
+  if (exposedIn) {
+    checks.push({ check: 'token file mode', level: 'fail', detail: `${found.path} is readable by everyone (mode ${(stat!.mode & 0o777).toString(8).padStart(4, '0')}) in ${exposedIn}, which others can enter: any local user can take the token; after chmod, get a new one: this one may have been copied`,
+      fix: `chmod 600 ${shellWord(found.path!)} && ${getTokenFix(context, found.path, true)}` });
+  }
+  const located = { step: found.step, ...(found.path ? { path: found.path, mode: stat!.mode & 0o777 } : {}) };
   for (const step of found.steps) {
     for (const warning of step.warnings) {
       if (step.outcome === 'used') {
-        checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${shellWord(found.path!)}` });
+        if (!exposedIn) checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${shellWord(found.path!)}` });
       } else {
         // A BEARER_TOKEN_FILE naming a missing file: fetch it when the config writes it, else drop the variable.
         const managed = context.config?.tokens.find((t) => t.path === step.path);
@@ -131,8 +156,7 @@ function discoveryChecks(context: FixContext): { checks: Check[]; claims?: JwtCl
       }
     }
   }
-  if (found.path) {
-    const stat = statSync(found.path);
+  if (found.path && stat) {
     if (stat.uid !== environment.euid) {
       checks.push({ check: 'token file owner', level: 'info', detail: `${found.path} is owned by uid ${stat.uid}, not by you (uid ${environment.euid}): fine for a service-account token shared with you on purpose` });
     } else if (!found.warnings.length) {
@@ -142,7 +166,7 @@ function discoveryChecks(context: FixContext): { checks: Check[]; claims?: JwtCl
   const claims = decodeClaims(found.token);
   if (claims.format === 'opaque') {
     checks.push({ check: 'expiry', level: 'info', detail: 'opaque token: its expiry is unknown' });
-    return { checks, ...(found.path ? { path: found.path } : {}) };
+    return { checks, ...located };
   }
   const now = environment.now();
   if (claims.malformed.exp) {
@@ -163,7 +187,7 @@ function discoveryChecks(context: FixContext): { checks: Check[]; claims?: JwtCl
   } else if (claims.issuedAt !== undefined) {
     checks.push({ check: 'clock', level: 'ok', detail: 'no skew against the token\'s iat' });
   }
-  return { checks, claims, ...(found.path ? { path: found.path } : {}) };
+  return { checks, claims, ...located };
 }
 
 async function agentChecks(config: Config, environment: TokenEnvironment): Promise<Check[]> {
@@ -218,6 +242,41 @@ async function clientChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   return checks;
 }
 
+/** "5.5.3" from `xrdcp --version` ("v5.5.3"), as numbers. */
+function versionTriple(text: string): [number, number, number] | undefined {
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function before(found: [number, number, number], wanted: [number, number, number]): boolean {
+  for (let i = 0; i < 3; i++) if (found[i] !== wanted[i]) return found[i]! < wanted[i]!;
+  return false;
+}
+
+/** XRootD and gfal2 read tokens their own way (see the README's client table). */
+async function dataClientChecks(found: Discovered, env: NodeJS.ProcessEnv, context: FixContext): Promise<Check[]> {
+  const checks: Check[] = [];
+  const xrootd = await version('xrdcp', ['--version'], env);
+  if (xrootd !== undefined) {
+    const v = versionTriple(xrootd);
+    checks.push({ check: 'XRootD client', level: 'info', detail: `${v ? v.join('.') : 'unknown version'}: discovers tokens, refuses token files open to others` });
+    if (found.path && found.mode !== undefined && (found.mode & 0o077)) {
+      checks.push({ check: 'XRootD token file', level: 'warn', detail: `${found.path} has group or other permission bits (mode ${found.mode.toString(8).padStart(4, '0')}): xrdcp and xrdfs refuse it and send no token (the wrappers hand XRootD a 0600 file of its own)`,
+        fix: `chmod 600 ${shellWord(found.path)}` });
+    }
+    if (found.step === 4 && v && before(v, [5, 6, 2])) {
+      checks.push({ check: 'XRootD /tmp', level: 'warn', detail: `XRootD ${v.join('.')} looks for /tmp/bt_u11 instead of ${found.path} (fixed in 5.6.2): xrdcp and xrdfs will not find this token (the shell wrappers pass it in BEARER_TOKEN_FILE)`,
+        fix: `export BEARER_TOKEN_FILE=${shellWord(found.path!)}` });
+    }
+  }
+  // With the shell wrappers loaded (tokenenv_doctor says so), gfal-* get BEARER_TOKEN for each call.
+  if (await version('gfal-ls', ['--version'], env) !== undefined && found.path && !envValue(env, 'BEARER_TOKEN') && !envValue(env, 'TOKENENV_SHELL')) {
+    checks.push({ check: 'gfal2', level: 'warn', detail: `gfal-* read only BEARER_TOKEN, never a token file: they will send no token (this one is in ${found.path}); the shell wrappers set it for each call, as does tokenenv exec --env-token -- gfal-…`,
+      fix: `source "$(tokenenv shell-path)" && tokenenv_doctor${context.configOption}` });
+  }
+  return checks;
+}
+
 function endpointChecks(config: Config, claims: JwtClaims | undefined): Check[] {
   const checks: Check[] = [];
   for (const endpoint of config.endpoints?.values() ?? []) {
@@ -257,7 +316,10 @@ One line per check, with a fix for each problem: discovery and its warnings, the
 owner and mode, expiry and clock skew against iat, the config, oidc-agent reachable and its
 accounts loaded, the watcher running, the shell wrappers (run tokenenv_doctor in a shell that
 sourced them), the clients on PATH and whether their versions discover tokens (HTCondor >= 9.0,
-ARC >= 6.8), and whether the token's audience fits the configured endpoints.
+ARC >= 6.8), whether XRootD and gfal2 clients can use the token as it is kept (XRootD refuses
+files open to others and, before 5.6.2, looks for /tmp/bt_u11; gfal2 reads only BEARER_TOKEN),
+and whether the token's audience fits the configured endpoints. A token file readable by everyone
+in a directory others can enter (such as /tmp) is a failure. Each fix is a command to paste.
 Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
 
   async run(args: string[], io: CliIo): Promise<number> {
@@ -280,7 +342,9 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
         : [{ check: 'config', level: 'fail', detail: error.message, fix: 'tokenenv config check' }];
     }
     // Fixes offer a refresh only when refresh can read the config.
-    const { checks, claims } = discoveryChecks({ environment, config: usable ? config : undefined, configOption });
+    const context: FixContext = { environment, config: usable ? config : undefined, configOption };
+    const found = discoveryChecks(context);
+    const { checks, claims } = found;
     checks.push(...configCheck);
     if (config) {
       checks.push(...await agentChecks(config, environment));
@@ -296,6 +360,7 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
       ? { check: 'shell wrappers', level: 'ok', detail: `loaded (${shell})` }
       : { check: 'shell wrappers', level: 'info', detail: 'unknown from here: run this in your shell (bash or zsh)', fix: `source "$(tokenenv shell-path)" && tokenenv_doctor${configOption}` });
     checks.push(...await clientChecks(environment.env as NodeJS.ProcessEnv));
+    checks.push(...await dataClientChecks(found, environment.env as NodeJS.ProcessEnv, context));
     if (values.json) io.stdout(JSON.stringify({ ok: !checks.some((c) => c.level === 'fail'), checks: checks.map((c) => ({ ...c, fix: c.fix ?? null })) }, null, 2) + '\n');
     else io.stdout(report(checks));
     return checks.some((c) => c.level === 'fail') ? ExitCode.failure : ExitCode.ok;

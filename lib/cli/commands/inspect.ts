@@ -1,7 +1,8 @@
 import { decodeClaims, secondsLeft, WLCG_ANY_AUDIENCE, type JwtClaims, type TokenClaims } from '../../token/claims.js';
 import { discoverTokenSync } from '../../discovery/discovery.js';
 import { formatDuration, formatRelative } from '../../core/duration.js';
-import { neededScope, OPERATION_SCOPES, wouldAccept, type Acceptance } from '../../token/acceptance.js';
+import { isKnownOperation, wouldAccept, type Acceptance } from '../../token/acceptance.js';
+import { DATA_OPERATIONS, OPERATIONS } from '../../token/operations.js';
 import { UsageError } from '../../core/errors.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { verifyToken, type Verification } from '../../token/verify.js';
@@ -24,10 +25,11 @@ function discovered(io: CliIo, purpose: string | undefined): LoadedToken {
   return { token: found.token, origin: originOf(found), label: `${found.path ?? found.source} (discovery step ${found.step})` };
 }
 
-/** --op: a client whose operation needs a known scope, or a scope as it is; a typo lists them. */
+/** --op: an operation of the table or scopes as they are; a typo lists the known operations. */
 function checkOperation(operation: string): void {
-  if (neededScope(operation) !== undefined) return;
-  throw new UsageError(`inspect: --op ${shown(operation)} is neither a known operation (${Object.keys(OPERATION_SCOPES).join(', ')}) nor a scope (compute.read, storage.read:/PATH, read:/PATH, ...)`);
+  if (isKnownOperation(operation)) return;
+  const clients = Object.keys(OPERATIONS).filter((name) => !Object.hasOwn(DATA_OPERATIONS, name));
+  throw new UsageError(`inspect: --op ${shown(operation)} is neither a known operation (data: ${Object.keys(DATA_OPERATIONS).join(', ')}; clients: ${clients.join(', ')}) nor a scope (compute.read, storage.read:/PATH, read:/PATH, ...)`);
 }
 
 function utc(seconds: number): string {
@@ -95,6 +97,7 @@ function verificationJson(v: Verification): Record<string, unknown> {
 function acceptanceLines(a: Acceptance, endpoint: string, operation: string | undefined): string {
   const verdict = a.accepted ? 'accepted' : 'REFUSED';
   const lines = [`${'For'.padEnd(11)}${endpoint}${operation ? ` (${operation})` : ''}: ${verdict}`, `${''.padEnd(11)}${a.audience.ok ? 'ok' : 'no'}: ${a.audience.detail}`];
+  if (a.time && !a.time.ok) lines.push(`${''.padEnd(11)}no: ${a.time.detail}`);
   if (a.scope) lines.push(`${''.padEnd(11)}${a.scope.ok ? 'ok' : 'no'}: ${a.scope.detail}`);
   return lines.join('\n') + '\n';
 }
@@ -116,10 +119,14 @@ no known claims; a claim of the wrong type (exp as a string) is shown as MALFORM
   --token NAME    the token of [token NAME] in the config (--config FILE)
   --verify        check the signature against the issuer's keys (OpenID discovery, then its
                   JWKS), and iss, exp and nbf: no need to paste the token into a web page
-  --for ENDPOINT  would ENDPOINT accept it? Audience (the WLCG "any" audience counts) and, with
-  --op OP         an operation — a client (condor_submit needs compute.create, condor_q
-                  compute.read, condor_rm compute.cancel, arcsub compute.create …) or a scope
-                  (storage.read:/data, read:/) — the scope it needs
+  --for ENDPOINT  would ENDPOINT accept it now? The audience must be ENDPOINT's exactly (a URL's
+                  scheme://host[:port], an HTCondor-CE's host:port), or the WLCG "any" audience
+                  in a WLCG-profile token; expiry; and with
+  --op OP         an operation, the scope it needs: a client (condor_submit compute.create,
+                  condor_q compute.read, arcsub compute.create, gfal-ls storage.read:/ …), a data
+                  operation (read, list, create, write = xrdcp's upload, mkdir, rename, delete,
+                  modify) or a scope (storage.read:/data, read:/). Add --verify to check the
+                  signature too: a server does
 
 Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token (or a malformed claim), unsafe file, bad
 signature or refused --for, 5 expired, 6 cannot verify: the issuer's configuration or keys could
@@ -141,7 +148,7 @@ not be fetched (nothing is known about the signature).`,
     const now = io.now();
     const claims = decodeClaims(token);
     const verification = values.verify ? await verifyToken(token, { now }) : undefined;
-    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op) : undefined;
+    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op, { now }) : undefined;
     if (values.json) {
       io.stdout(JSON.stringify({
         ...loaded.origin, claims: claimsSummary(claims, now),
