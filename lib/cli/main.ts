@@ -37,7 +37,8 @@ Shows the options of COMMAND (the same as tokenenv COMMAND --help); without one,
 commands.`;
 
 async function helpFor(args: string[], io: CliIo): Promise<number> {
-  const [name, extra] = args;
+  // `tokenenv help inspect --help` asks for the same thing twice.
+  const [name, extra] = args.filter((a, i) => i === 0 || (a !== '--help' && a !== '-h'));
   if (extra !== undefined) throw new UsageError(`help: unexpected argument ${shown(extra)}: it takes one COMMAND`);
   if (name === undefined || name === '--help' || name === '-h') {
     io.stdout(overview());

@@ -195,7 +195,7 @@ describe('tokenenv command', () => {
       [['systemd', '--interval', '5min'], /--interval goes with --timer/],
       [['demo', '--lifetime', '0'], /^tokenenv: --lifetime: '0': at least 5 seconds$/],
       [['demo', '--duration', '0'], /^tokenenv: --duration: '0': at least 1 seconds$/],
-      [['inspect', '--for', 'ce.example.org', '--op', 'condor_qq', '-'], /--op 'condor_qq' is neither a known operation \(condor_submit, condor_q, .*arcsub.*\) nor a scope/],
+      [['inspect', '--for', 'ce.example.org', '--op', 'condor_qq', '-'], /--op 'condor_qq' is neither a known operation \(data: read, list, .*; clients: condor_q, .*arcsub.*\) nor a scope/],
       [['discover', eyJ()], /unexpected argument '\[redacted\]'/],
     ];
     for (const [args, message] of cases) {

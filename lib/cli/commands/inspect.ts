@@ -88,6 +88,13 @@ function verificationLines(v: Verification): string {
   return `${'Signature'.padEnd(11)}NOT VALID: ${v.problem}\n`;
 }
 
+/** --for for --json: every key, null when not checked (time: only for a token that has exp/nbf;
+ * scope: only with --op). */
+function forJson(endpoint: string, operation: string | undefined, a: Acceptance | undefined): Record<string, unknown> {
+  const unknown = { ok: false, detail: 'an opaque token: its audience and scopes cannot be read' };
+  return { endpoint, operation: operation ?? null, accepted: a?.accepted ?? false, audience: a?.audience ?? unknown, time: a?.time ?? null, scope: a?.scope ?? null };
+}
+
 /** The verification for --json: every key, null when unknown. */
 function verificationJson(v: Verification): Record<string, unknown> {
   return { ok: v.ok, code: v.code ?? null, kind: v.kind ?? null, problem: v.problem ?? null, issuer: v.issuer ?? null,
@@ -154,7 +161,7 @@ not be fetched (nothing is known about the signature).`,
         ...loaded.origin, claims: claimsSummary(claims, now),
         payload: claims.format === 'jwt' ? claims.payload : null,
         verification: verification ? verificationJson(verification) : null,
-        for: values.for ? { endpoint: values.for, operation: values.op ?? null, ...(acceptance ?? { accepted: false, audience: { ok: false, detail: 'an opaque token: its audience and scopes cannot be read' } }), scope: acceptance?.scope ?? null } : null,
+        for: values.for ? forJson(values.for, values.op, acceptance) : null,
       }, null, 2) + '\n');
     } else if (claims.format === 'opaque') {
       io.stdout(describeToken(claims, label, now));
