@@ -29,9 +29,12 @@ describe('tokenenv demo', function () {
     env = { PATH: process.env.PATH, HOME: box.path('home'), TMPDIR: box.dir, BEARER_TOKEN: 'users-own-token', LANG: 'C' };
   });
   afterEach(async () => {
+    // A failed test's demo: SIGTERM first, so that it stops its oidc-agent and removes its files.
     if (demo && demo.child.exitCode === null && demo.child.signalCode === null) {
-      demo.child.kill('SIGKILL');
+      demo.child.kill('SIGTERM');
+      const timer = setTimeout(() => demo?.child.kill('SIGKILL'), 5000);
       await demo.exited;
+      clearTimeout(timer);
     }
     demo = undefined;
     box.remove();
