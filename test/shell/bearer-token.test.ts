@@ -58,7 +58,7 @@ for (const shell of SHELLS) {
       const env = { BEARER_TOKEN: userToken, TOKENENV_BIN: tokenenv.bin };
       const run = await ctx.lab.run(shell, `${CALLS}\n${CALLS}`, { env });
       assert.equal(run.status, 0, run.stderr);
-      const expected = [ctx.lab.tokenFile(), 'a file\'s token', ctx.lab.tokenFile('ce1.example.org:9619'), ctx.lab.tokenFile('https://arc.example.org')];
+      const expected = [ctx.lab.tokenFile(), 'a file\'s token', ctx.lab.tokenFile('ce1.example.org:9619', 'condor_q'), ctx.lab.tokenFile('https://arc.example.org', 'arcsub')];
       assert.deepEqual(received(ctx.lab.records(), userToken), [...expected, ...expected]);
       assert.equal(tokenenv.calls(), 3, 'one call per token file (FTS shares the default one), none for the second round');
 

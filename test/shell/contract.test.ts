@@ -88,6 +88,27 @@ for (const shell of SHELLS) {
         assert.equal(actual.filter((f) => f === '').length, 3, 'the names over 188 encoded characters');
       });
 
+      it('the token file of endpoints with the scope asked for (`__` before the scope)', async () => {
+        const env = ctx.lab.env;
+        const scopes = ['compute.read', 'storage.read:/ storage.modify:/', 'fts', 'a__b', '_', 'x'.repeat(150)];
+        const pairs = [...new Set(ENDPOINTS)].slice(0, 60).flatMap((endpoint) => scopes.map((scope) => [endpoint, scope] as const));
+        const expected = pairs.map(([endpoint, scope]) => {
+          try {
+            return tokenLocation({ env, euid: EUID, tmpDir: '/tmp', purpose: endpointPurpose(endpoint, scope) }).path;
+          } catch {
+            return '';
+          }
+        });
+        const actual = await runOnInputs(ctx.lab, shell, locale, `IFS= read -r -d '' y\n__tokenenv_conventional_file "$x" "$y"; printf '%s\\0' "$__tokenenv_f"`, pairs.flat());
+        pairs.forEach((pair, i) => assert.equal(actual[i], expected[i], JSON.stringify(pair)));
+        const seen = new Map<string, readonly [string, string]>();
+        pairs.forEach((pair, i) => {
+          if (!actual[i]) return;
+          assert.equal(seen.get(actual[i]!), undefined, `${JSON.stringify(pair)} and ${JSON.stringify(seen.get(actual[i]!))} share a file`);
+          seen.set(actual[i]!, pair);
+        });
+      });
+
       it('the stamp of every token path; paths that get none agree too', async () => {
         const stateDir = stateDirectory(ctx.lab.env);
         const actual = await runOnInputs(ctx.lab, shell, locale, `if __tokenenv_stamp_path "$x"; then printf '%s\\0' "$__tokenenv_s"; else printf '\\0'; fi`, TOKEN_PATHS);

@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot, tokenenvBin, wrapCommand } from './cli.js';
-import { tokenFileName } from '../../lib/discovery/discovery.js';
 import { stateDirectory } from '../../lib/files/paths.js';
 import { stampPath } from '../../lib/files/stamp.js';
 import { endpointPurpose } from '../../lib/refresh/targets.js';
 import { Mint, mintConfig } from './mint.js';
 import { Sandbox } from './sandbox.js';
+import { CLIENTS as WRAPPED, requestFor, type ClientKind } from '../../lib/token/operations.js';
 
 export type ShellName = 'bash' | 'zsh';
 export const SHELLS: readonly ShellName[] = ['bash', 'zsh'];
@@ -21,24 +21,11 @@ export const SHELLS: readonly ShellName[] = ['bash', 'zsh'];
 export const SCRIPT = join(repoRoot, 'shell', 'tokenenv.sh');
 export const EUID = process.geteuid!();
 
-/**
- * The wrapper functions of shell/tokenenv.sh, by kind (DESIGN.md §4), read from the script's own
- * table (`__tokenenv_clients=( KIND: client… )`), so that the table is written once.
- */
-export function readClientTable(script = readFileSync(SCRIPT, 'utf8')): Record<string, string[]> {
-  const body = /^__tokenenv_clients=\(\n([^)]*)\)$/m.exec(script)?.[1];
-  if (!body) throw new Error(`${SCRIPT}: no __tokenenv_clients=( … ) table`);
-  const table: Record<string, string[]> = {};
-  let kind: string | undefined;
-  for (const word of body.split(/\s+/).filter(Boolean)) {
-    if (word.endsWith(':')) table[kind = word.slice(0, -1)] = [];
-    else if (kind) table[kind]!.push(word);
-    else throw new Error(`${SCRIPT}: client ${word} before any KIND: in __tokenenv_clients`);
-  }
-  return table;
-}
-
-export const CLIENTS = readClientTable() as Record<'condor' | 'arc' | 'arcdata' | 'fts', readonly string[]>;
+const clientsOf = (kind: ClientKind): string[] => Object.entries(WRAPPED).filter(([, spec]) => spec.kind === kind).map(([name]) => name);
+/** The wrapper functions of shell/tokenenv.sh, by kind (lib/token/operations.ts: CLIENTS). */
+export const CLIENTS = {
+  condor: clientsOf('condor'), arc: clientsOf('arc'), arcdata: clientsOf('arcdata'), fts: clientsOf('fts'), gfal: clientsOf('gfal'), xrd: clientsOf('xrd'),
+} as const;
 export const ALL_CLIENTS: readonly string[] = Object.values(CLIENTS).flat();
 
 /** Quotes a string for bash and zsh alike (newlines included). */
@@ -115,6 +102,8 @@ export interface ShellRunOptions {
   privateTmp?: string;
   /** An interactive shell (bash -i, zsh -i), still without rc files. */
   interactive?: boolean;
+  /** Runs the shell through this (e.g. a private /tmp for XRootD clients). */
+  wrap?: (argv: string[]) => string[];
   cwd?: string;
   timeoutMs?: number;
 }
@@ -196,6 +185,11 @@ exit ${options.status ?? 0}
     return { bin, calls: () => readFileSync(count, 'utf8').length };
   }
 
+  /** Removes the stub `name`, so that the real client on PATH runs. */
+  unstub(name: string): void {
+    rmSync(join(this.stubs, name), { force: true });
+  }
+
   /** Every stub call so far, in order. */
   records(): StubRecord[] {
     const records: StubRecord[] = [];
@@ -217,9 +211,11 @@ exit ${options.status ?? 0}
     mkdirSync(this.recordsDir, { mode: 0o700 });
   }
 
-  /** The token file the wrappers use for `endpoint` (undefined: the default token), by lib/'s own rule. */
-  tokenFile(endpoint?: string): string {
-    return join(this.box.xdg, tokenFileName(EUID, endpoint === undefined ? undefined : endpointPurpose(endpoint)));
+  /** The token file the wrappers use for `endpoint` (several: space-separated) and `operations`
+   * (lib/refresh/targets.ts: endpointPurpose); no endpoint: the default token. */
+  tokenFile(endpoint?: string, ...operations: string[]): string {
+    if (endpoint === undefined) return join(this.box.xdg, `bt_u${EUID}`);
+    return join(this.box.xdg, `bt_u${EUID}-${endpointPurpose(endpoint, requestFor(operations))}`);
   }
 
   token(path: string): string {
@@ -239,6 +235,7 @@ exit ${options.status ?? 0}
     if (options.interactive) argv.splice(argv.length - 2, 0, '-i');
     if (options.privateTmp) argv = wrapCommand(argv, { privateTmp: options.privateTmp });
     if (options.trace) argv = ['strace', '-f', '-z', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-s', '4096', '-o', options.trace, ...argv];
+    if (options.wrap) argv = options.wrap(argv);
     return runProcess(argv, env as Record<string, string>, {
       cwd: options.cwd ?? this.work,
       ...(options.input !== undefined ? { input: options.input } : {}),
