@@ -121,41 +121,41 @@ __tokenenv_functions() {
   return 0
 }
 
-# Succeeds when the user has an alias of name $1, or a function that is not one of ours.
-__tokenenv_users() {
-  if [[ -n ${ZSH_VERSION:-} ]]; then
-    # shellcheck disable=SC2154 # zsh's $aliases
-    if (( ${+aliases[$1]} )); then __tokenenv_what='alias'; return 0; fi
-  elif [[ -n ${BASH_ALIASES[$1]+set} ]]; then
-    __tokenenv_what='alias'; return 0
-  fi
-  [[ -n ${__tokenenv_bodies[$1]+set} ]] && ! __tokenenv_is_wrapper "$1" && __tokenenv_what='function'
-}
-
 # Defines a wrapper for every client in the table, except where the user has a function or an
 # alias of that name: those are left alone and named once on stderr (interactive shells only).
-# It runs at every shell start: the loop does as little as it can ([[ ]], one eval).
+# It runs at every shell start, so the user's (few) aliases and functions are compared with the
+# clients, not every client looked up, and one eval defines them all.
 __tokenenv_define() {
-  local word kind='' kept='' definitions='' posix='' look=''
+  local word kind='' kept='' definitions='' posix='' all aliased=' ' own=' ' name
+  local IFS=' '   # "${arr[*]}" below joins with it
+  local -a names
   # Hyphenated names only where the shell accepts them: not in bash's POSIX mode (bash as sh,
   # set -o posix), where the mere attempt is a fatal error of the special builtin eval.
   if [[ -z ${ZSH_VERSION:-} && -o posix ]]; then posix=1; fi
   __tokenenv_functions
   __tokenenv_read_bodies ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}
+  for name in ${__tokenenv_fns[@]+"${__tokenenv_fns[@]}"}; do
+    __tokenenv_is_wrapper "$name" || own+="$name "
+  done
   if [[ -n ${ZSH_VERSION:-} ]]; then
-    # shellcheck disable=SC2154 # zsh's $aliases
-    if (( ${#__tokenenv_fns[@]} || ${#aliases} )); then look=1; fi
-  elif (( ${#__tokenenv_fns[@]} || ${#BASH_ALIASES[@]} )); then
-    look=1
+    eval 'names=(${(k)aliases})'
+  else
+    names=(${BASH_ALIASES[@]+"${!BASH_ALIASES[@]}"})
+  fi
+  if (( ${#names[@]} )); then
+    all=" ${__tokenenv_clients[*]} "
+    for name in "${names[@]}"; do
+      [[ $all != *" $name "* ]] || aliased+="$name "
+    done
   fi
   for word in "${__tokenenv_clients[@]}"; do
     case $word in
       *:) kind=${word%:}; continue ;;
       *-*) [[ -z $posix ]] || continue ;;
     esac
-    if [[ -n $look ]] && __tokenenv_users "$word"; then
-      kept+="${kept:+, }$word ($__tokenenv_what)"
-      continue
+    if [[ $aliased != ' ' || $own != ' ' ]]; then
+      if [[ $aliased == *" $word "* ]]; then kept+="${kept:+, }$word (alias)"; continue; fi
+      if [[ $own == *" $word "* ]]; then kept+="${kept:+, }$word (function)"; continue; fi
     fi
     definitions+="function $word { __tokenenv_run $kind $word \"\$@\"; }
 "
