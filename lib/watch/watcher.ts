@@ -3,13 +3,14 @@
 // hints: a token file deleted or replaced is checked at once, an edited config is reloaded.
 // Nothing polls: an idle watcher sleeps until the next timer or event.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadValidConfig, selectTokens, type AccountConfig, type Config, type TokenConfig } from '../config/config.js';
 import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../core/environment.js';
 import { formatDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { refreshTokenFile, type RefreshResult } from '../refresh/refresh.js';
+import { sameFile, type FileIdentity } from '../files/write.js';
 import { FileHints } from './file-hints.js';
 import { Limiter } from './limiter.js';
 import type { Logger } from './log.js';
@@ -78,6 +79,8 @@ interface Entry {
   failures: number;
   last?: RefreshResult & { at: number };
   hintTimer?: NodeJS.Timeout;
+  /** The token file this watcher wrote last: events about it are our own write echoed back. */
+  written?: FileIdentity;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -235,7 +238,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       entry.running = undefined;
       if (entry.again && !this.closed && this.entries.get(entry.token.name) === entry) {
         entry.again = false;
-        void this.run(entry, 'file changed during a refresh');
+        if (!this.isOwnWrite(entry)) void this.run(entry, 'file changed during a refresh');
       }
     });
     return entry.running;
@@ -250,6 +253,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       const refreshWithin = reason === 'timer' ? entry.early + 2 : 0;
       result = await refreshTokenFile(entry.token, entry.account, {
         ...this.resolved.environment, signal: this.abort.signal, refreshWithin,
+        onWritten: (_path, file) => { entry.written = file; },
         ...(this.options.stateDir ? { stateDir: this.options.stateDir } : {}),
       });
     } catch (error) {
@@ -263,8 +267,11 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     // A file event after our own write finds nothing to do: keep the last real result.
     const echo = result.action === 'kept' && reason.startsWith('file ');
     if (!echo) entry.last = { ...result, at: now };
-    entry.failures = result.action === 'failed' ? entry.failures + 1 : 0;
-    const delayMs = this.nextDelayMs(entry, result, now);
+    // An attempt that leaves the token not fresh (a failure, or a fetched token that cannot be
+    // fresh: a cached one below min_lifetime) is a failure for the backoff: never a hot loop.
+    const fresh = result.action !== 'failed' && result.freshUntil !== null && result.freshUntil > now;
+    entry.failures = fresh ? 0 : entry.failures + 1;
+    const delayMs = this.nextDelayMs(entry, result, now, fresh);
     this.schedule(entry, delayMs);
     this.logResult(entry, result, reason, delayMs, echo);
     this.statusWriter?.changed();
@@ -274,8 +281,8 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
   }
 
   /** When to look again: just before the token stops being fresh, or after a backoff. */
-  private nextDelayMs(entry: Entry, result: RefreshResult, now: number): number {
-    if (result.action === 'failed' || result.freshUntil === null) return backoffMs(entry.failures, this.resolved.retry);
+  private nextDelayMs(entry: Entry, result: RefreshResult, now: number, fresh: boolean): number {
+    if (!fresh || result.freshUntil === null) return backoffMs(entry.failures, this.resolved.retry);
     const { delayMs, early } = nextCheck(result.freshUntil, now, this.resolved.jitterSeconds);
     entry.early = early;
     return delayMs;
@@ -293,7 +300,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     if (echo) return;
     const left = result.secondsLeft === null ? 'expiry unknown' : result.secondsLeft > 0 ? `${formatDuration(result.secondsLeft)} left` : 'expired';
     const name = `token ${entry.token.name}`;
-    if (result.action === 'failed') {
+    if (result.action === 'failed' || entry.failures > 0) {
       this.log.log('error', `${name}: refresh failed (${reason}, attempt ${entry.failures}): ${result.detail}; ${left}; retry in ${formatDuration(delayMs / 1000)}`);
     } else {
       this.log.log('info', `${name}: ${result.action} (${reason}), ${left}, next check in ${formatDuration(delayMs / 1000)} (${result.path})`);
@@ -307,8 +314,20 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     clearTimeout(entry.hintTimer);
     entry.hintTimer = setTimeout(() => {
       entry.hintTimer = undefined;
-      void this.run(entry, existsSync(entry.token.path) ? 'file changed' : 'file deleted');
+      if (entry.running) entry.again = true;
+      else if (!this.isOwnWrite(entry)) void this.run(entry, existsSync(entry.token.path) ? 'file changed' : 'file deleted');
     }, HINT_DEBOUNCE_MS);
+  }
+
+  /** Whether the token file is still the one this watcher wrote last (an event about it is our
+   * own write echoed back, not a hint). */
+  private isOwnWrite(entry: Entry): boolean {
+    try {
+      const { dev, ino, size, mtimeMs } = lstatSync(entry.token.path);
+      return sameFile(entry.written, { dev, ino, size, mtimeMs });
+    } catch {
+      return false;
+    }
   }
 
   private onConfigEvent(event: 'changed' | 'removed'): void {

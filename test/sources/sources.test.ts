@@ -181,7 +181,7 @@ describe('token sources', function () {
     it('runs non-interactively into a private temporary file, stdin closed', async () => {
       const bin = box.path('bin');
       const record = box.path('htgettoken.args');
-      const token = fakeJwt({ aud: CE, exp: Math.floor(Date.now() / 1000) + 3600 });
+      const token = fakeJwt({ aud: CE, scope: 'compute.read', exp: Math.floor(Date.now() / 1000) + 3600 });
       box.write(join(bin, 'htgettoken'), `#!/bin/sh
 printf '%s\\n' "$@" > ${record}
 readlink /proc/self/fd/0 >> ${record}
