@@ -150,7 +150,11 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       onError: (error) => this.problem(`file watching: ${error.message}`, error),
     }, this.configFile);
     await this.hints.start(this.tokenPaths());
-    for (const entry of this.entries.values()) void this.run(entry, 'file check after start');
+    // Unless the file is still the one written by the first pass, or a retry is already due
+    // (a failing or unfresh source must not be called twice in a row).
+    for (const entry of this.entries.values()) {
+      if (entry.failures === 0 && !this.isOwnWrite(entry)) void this.run(entry, 'file check after start');
+    }
     this.log.log('info', `watching ${this.entries.size} token(s)${this.configFile ? ` from ${this.configFile}` : ''}`);
     return this;
   }
