@@ -1,11 +1,12 @@
 // `type = htgettoken`: runs htgettoken non-interactively (--nooidc: no browser; a vault token or
 // Kerberos ticket must already allow it) into a temporary file that only we can read.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountConfig } from '../config/config.js';
 import { assertSuccess, runSourceCommand } from './run.js';
-import { type SourceContext, type TokenRequest, type TokenSource } from './source.js';
+import { readTokenFile } from '../files/read.js';
+import { SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
 export class HtgettokenSource implements TokenSource {
   readonly description: string;
@@ -28,7 +29,11 @@ export class HtgettokenSource implements TokenSource {
       argv.push(...(this.account.htgettokenOptions ?? []));
       const result = await runSourceCommand(this.description, argv, context);
       assertSuccess(this.description, 'htgettoken', result);
-      return await readFile(out, 'latin1');
+      // Bounded like every token read (64 KiB), and only a regular file.
+      const outcome = await readTokenFile({ path: out, implicit: false, regularOnly: true, euid: process.geteuid?.() ?? -1 });
+      if (outcome.kind === 'missing') throw new SourceError(`${this.description}: htgettoken wrote no token file`);
+      if (outcome.kind === 'error') throw new SourceError(`${this.description}: ${outcome.error.message}`);
+      return outcome.bytes.toString('latin1');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

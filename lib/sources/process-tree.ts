@@ -3,8 +3,9 @@
 // init, so neither the group nor the parent links lead to it. Every command therefore runs with a
 // marker in its environment (TOKENENV_SOURCE_RUN=<this process>-<random>), which its descendants
 // inherit; ending the tree kills, on Linux, every process whose environment carries the marker or
-// whose parent chain leads back to the command, plus the command's process group — repeated until
-// none is left, so that a child forked in between is caught by the next pass. A descendant that
+// whose parent chain leads back to the command or who is in a session one of those started, plus
+// the command's process group — repeated until none is left, so that a child forked in between is
+// caught by the next pass. A descendant that
 // clears its environment *and* leaves the group *and* loses its parent escapes: the caller then
 // abandons the output pipe, so the deadline still holds. Without /proc (not Linux), only the
 // process group is killed.
@@ -18,6 +19,9 @@ export interface ProcessTree {
   pid: number;
   /** The value of MARKER_VARIABLE in its environment. */
   marker: string;
+  /** The command itself has exited and been reaped: its pid (and group id) may be reused, so
+   * only the marker and what descends from marked processes count. */
+  exited?: boolean;
 }
 
 /** A fresh marker for one command run. */
@@ -29,6 +33,7 @@ interface ProcEntry {
   pid: number;
   ppid: number;
   pgid: number;
+  sid: number;
   zombie: boolean;
 }
 
@@ -41,7 +46,7 @@ function readStat(pid: number): ProcEntry | undefined {
   }
   // The command name is in parentheses and may itself contain spaces or parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]), zombie: fields[0] === 'Z' || fields[0] === 'X' };
+  return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]), sid: Number(fields[3]), zombie: fields[0] === 'Z' || fields[0] === 'X' };
 }
 
 /** Whether the process's environment holds `variable` (as `NAME=value\0`) as a whole entry. */
@@ -74,8 +79,13 @@ export function treeMembers(tree: ProcessTree): number[] | undefined {
   const members = new Set<number>();
   for (const entry of entries) {
     if (entry.pid === process.pid) continue;
-    if (entry.pid === tree.pid || entry.pgid === tree.pid || carriesMarker(entry.pid, needle)) members.add(entry.pid);
+    const ours = !tree.exited && (entry.pid === tree.pid || entry.pgid === tree.pid);
+    if (ours || carriesMarker(entry.pid, needle)) members.add(entry.pid);
   }
+  // The sessions that members started (setsid): whoever is in them came from the tree, even with
+  // a cleared environment.
+  const sessions = new Set(entries.filter((e) => members.has(e.pid) && e.sid === e.pid).map((e) => e.sid));
+  for (const entry of entries) if (sessions.has(entry.sid) && entry.pid !== process.pid) members.add(entry.pid);
   // Descendants through parent links (a child that cleared its environment but kept its parent).
   const children = new Map<number, number[]>();
   for (const entry of entries) children.set(entry.ppid, [...(children.get(entry.ppid) ?? []), entry.pid]);
@@ -103,16 +113,26 @@ function kill(pid: number): void {
 /** Kills every process of the tree with SIGKILL; returns how many were found. Synchronous, so
  * that it can run in a signal handler right before the process exits. */
 export function killTree(tree: ProcessTree): number {
-  kill(-tree.pid);
+  if (!tree.exited) kill(-tree.pid);
   let killed = 0;
-  for (let pass = 0; pass < 20; pass++) {
+  // Until a scan finds nobody twice, 10 ms apart: a process in the middle of fork or exec may be
+  // missed by one scan (its environment briefly unreadable).
+  for (let pass = 0, quiet = 0; pass < 50 && quiet < 2; pass++) {
     const members = treeMembers(tree);
-    if (!members || members.length === 0) break;
+    if (!members) break;
+    if (members.length === 0) {
+      quiet++;
+      if (quiet < 2) Atomics.wait(PAUSE, 0, 0, 10);
+      continue;
+    }
+    quiet = 0;
     for (const pid of members) kill(pid);
     killed += members.length;
   }
   return killed;
 }
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 // Trees of commands running now, ended when tokenenv itself is interrupted.
 const running = new Set<ProcessTree>();

@@ -75,6 +75,9 @@ export async function runSourceCommand(description: string, argv: string[], cont
       const reason = error.code === 'ENOENT' ? 'not installed or not on PATH' : `could not run (${error.code ?? error.message})`;
       finish(() => reject(new SourceError(`${description}: ${file}: ${reason}`)));
     });
+    child.on('exit', () => {
+      if (tree) tree.exited = true;
+    });
     child.on('close', (code, signal) => {
       finish(() => resolve({
         stdout: Buffer.concat(stdout).toString('utf8'),

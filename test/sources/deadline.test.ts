@@ -5,7 +5,7 @@
 // its own deadline.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hasCode } from '../../lib/core/errors.js';
 import { withTokenLock } from '../../lib/files/lock.js';
 import { runSourceCommand } from '../../lib/sources/run.js';
@@ -22,6 +22,14 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Waits up to 1 s for every pid to be gone; fails naming the survivors. */
+async function treeGone(pids: number[]): Promise<void> {
+  await waitFor(() => pids.every((pid) => !alive(pid)), 1000, 'every process of the tree to be gone').catch((error: Error) => {
+    const survivors = pids.filter(alive).map((pid) => `${pid} ${readFileSync(`/proc/${pid}/stat`, 'latin1').split(' ').slice(1, 8).join(' ')}`);
+    throw new Error(`${error.message}: ${survivors.join('; ')}`);
+  });
 }
 
 function pidsIn(file: string): number[] {
@@ -51,6 +59,7 @@ describe('source deadlines', function () {
 
   beforeEach(() => {
     box = new Sandbox();
+    chmodSync(box.xdg, 0o700);
     leftovers = [];
   });
   afterEach(() => {
@@ -75,7 +84,7 @@ describe('source deadlines', function () {
     assert.match(error.message, /hang\.sh did not finish within 1 s and was killed/);
     assert.ok(past < 1000, `ran ${past} ms past its deadline`);
     assert.equal(leftovers.length, 3);
-    await waitFor(() => leftovers.every((pid) => !alive(pid)), 1000, 'every process of the tree to be gone');
+    await treeGone(leftovers);
   });
 
   it('a descendant that also cleared its environment escapes the kill, but not the deadline: the pipe is abandoned', async () => {
@@ -103,7 +112,7 @@ echo partial
     abort.abort();
     assert.match(String(await running), /cancelled/);
     assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
-    await waitFor(() => leftovers.every((pid) => !alive(pid)), 1000, 'every process of the tree to be gone');
+    await treeGone(leftovers);
   });
 
   it('a command printing without end is killed at 1 MiB: bounded', async () => {
@@ -164,9 +173,28 @@ echo partial
           running.child.kill(signal);
           assert.equal(await running.exited, signal, 'tokenenv dies of the same signal');
           assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
-          await waitFor(() => leftovers.every((pid) => !alive(pid)), 1000, 'every process of the source tree to be gone');
+          await treeGone(leftovers);
         });
       }
+    }
+  });
+
+  it('SIGTERM to tokenenv watch while such a tree hangs: exit 0 within 1 s, the tree gone, the lock released', async () => {
+    const { script, pids } = hangingTree(box);
+    box.write('config.ini', `[account slow]\ncommand = ${script}\n[token t]\naccount = slow\ntoken_path = ${box.path('t.token')}\n`);
+    const watch = startTokenenv(['watch', '--config', box.path('config.ini')], { XDG_RUNTIME_DIR: box.xdg, HOME: box.path('home') });
+    try {
+      await waitFor(() => pidsIn(pids).length === 3, 5000, 'the source tree to start');
+      leftovers = pidsIn(pids);
+      const started = Date.now();
+      watch.child.kill('SIGTERM');
+      assert.equal(await watch.exited, 0);
+      assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+      await treeGone(leftovers);
+      const locks = box.path('xdg', 'tokenenv', 'locks');
+      assert.deepEqual(existsSync(locks) ? readdirSync(locks).filter((n) => n.endsWith('.held')) : [], []);
+    } finally {
+      await reap(watch);
     }
   });
 
