@@ -1,4 +1,5 @@
 // `tokenenv doctor`: a healthy set-up passes; each broken one is reported with its fix.
+import { requirePeer } from '../support/peers.js';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ describe('tokenenv doctor', function () {
   const euid = process.geteuid!();
 
   beforeEach(function () {
-    if (!privateTmpAvailable()) this.skip();
+    requirePeer(this, privateTmpAvailable(), 'needs a private /tmp (root or user namespaces, unshare)');
     box = new Sandbox();
     mint = new Mint(box.dir);
     chmodSync(box.xdg, 0o700);
@@ -61,7 +62,7 @@ describe('tokenenv doctor', function () {
   });
 
   it('a token file owned by someone else: FAIL, remove it', function () {
-    if (!isRoot) this.skip();
+    requirePeer(this, isRoot, 'needs root (files owned by other users)');
     box.write(token(), fakeJwt({ exp: Math.floor(Date.now() / 1000) + 1800 }) + '\n');
     chownSync(token(), 4242, 4242);
     const result = run();
