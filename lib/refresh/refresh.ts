@@ -99,7 +99,9 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
         return result('failed', current, `${(error as Error).message}${keptNote(current)}`, true);
       }
       if ('token' in current && current.token === fetched.token) {
-        // Nothing to write; and since the token on disk is not fresh, nothing gained.
+        // Nothing to write. A fresh one (--force, or the watcher's early timer) is kept; a stale
+        // one stays stale: nothing gained, a failure.
+        if (current.state === 'fresh') return result('kept', current, `${current.reason} (${source.description} returned it again)`, true);
         return result('failed', current, `${source.description}: returned the current token again (${current.reason})${keptNote(current)}`, true);
       }
       const written = await writeTokenFile(token.path, fetched.token, owners);

@@ -166,6 +166,23 @@ describe('tokenenv refresh', () => {
       });
     }
 
+    it('the same token returned again is not rewritten: kept when fresh (--force), a failure when not', () => {
+      const fresh = fakeJwt({ ...good, iat: now(), exp: now() + 3600 });
+      printing(`${fresh}\n`);
+      box.write(tokenPath(), `${fresh}\n`);
+      const forced = refresh('--force');
+      assert.equal(forced.status, 0, forced.stdout);
+      assert.match(forced.stdout, / kept .*\n?/);
+      const cached = fakeJwt({ ...good, iat: now() - 1000, exp: now() + 200 });
+      printing(`${cached}\n`);
+      box.write(tokenPath(), `${cached}\n`);
+      const mtime = statSync(tokenPath()).mtimeMs;
+      const run = refresh();
+      assert.equal(run.status, 1);
+      assert.match(run.stdout, /returned the current token again \(3 min left, less than min_lifetime 300 s\)/);
+      assert.equal(statSync(tokenPath()).mtimeMs, mtime);
+    });
+
     for (const size of [70_000, 1_000_000]) {
       it(`a ${size >= 1_000_000 ? '1 MB' : '70 KB'} token is never written: discovery still reads the old one`, () => {
         printing(`${fakeJwt({ ...good, exp: now() + 3600 })}${'A'.repeat(size)}\n`);
