@@ -114,22 +114,25 @@ function kill(pid: number): void {
  * that it can run in a signal handler right before the process exits. */
 export function killTree(tree: ProcessTree): number {
   if (!tree.exited) kill(-tree.pid);
-  let killed = 0;
-  // Until a scan finds nobody twice, 10 ms apart: a process in the middle of fork or exec may be
-  // missed by one scan (its environment briefly unreadable).
+  // A process with SIGKILL pending can no longer fork (Linux restarts the fork and the signal
+  // wins), so each pass only has to find processes not yet killed. Until a scan finds none twice,
+  // 10 ms apart: a process in the middle of exec may be missed by one scan.
+  const killed = new Set<number>();
   for (let pass = 0, quiet = 0; pass < 50 && quiet < 2; pass++) {
-    const members = treeMembers(tree);
-    if (!members) break;
-    if (members.length === 0) {
+    const found = treeMembers(tree)?.filter((pid) => !killed.has(pid));
+    if (!found) break;
+    if (found.length === 0) {
       quiet++;
       if (quiet < 2) Atomics.wait(PAUSE, 0, 0, 10);
       continue;
     }
     quiet = 0;
-    for (const pid of members) kill(pid);
-    killed += members.length;
+    for (const pid of found) {
+      kill(pid);
+      killed.add(pid);
+    }
   }
-  return killed;
+  return killed.size;
 }
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
