@@ -111,7 +111,7 @@ echo partial
     const started = Date.now();
     abort.abort();
     assert.match(String(await running), /cancelled/);
-    assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
     await treeGone(leftovers);
   });
 
@@ -129,7 +129,7 @@ echo partial
         const started = Date.now();
         const error = await new FileSource(path, 'condor').fetch({}, { env: {}, timeoutMs: 1000 }).then(() => undefined, (e: Error) => e);
         assert.match(String(error), /not a regular file: a token source must be a file/);
-        assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
+        assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
       }
     });
 
@@ -207,8 +207,9 @@ echo partial
     const error = await withTokenLock(box.path('t.token'), { ...options, waitMs: 300 }, async () => 'got it').then(() => undefined, (e: Error) => e);
     const waited = Date.now() - started;
     assert.ok(error && hasCode(error, 'ERR_LOCK'), String(error));
-    assert.match(error.message, new RegExp(`t\\.token: another refresh of this token is still running \\(held by pid ${process.pid}\\); gave up waiting after 0\\.[345] s`));
-    assert.ok(waited >= 300 && waited < 600, `waited ${waited} ms`);
+    assert.match(error.message, new RegExp(`t\\.token: another refresh of this token is still running \\(held by pid ${process.pid}\\); gave up waiting after [\\d.]+ s`));
+    // Its own deadline, not 60 s: at most the goal of 1 s past it.
+    assert.ok(waited >= 300 && waited < 1300, `waited ${waited} ms`);
     release();
     await held;
   });
