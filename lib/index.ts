@@ -19,6 +19,8 @@ export { verifyToken, type Verification } from './token/verify.js';
 export { wouldAccept, OPERATION_SCOPES, type Acceptance } from './token/acceptance.js';
 export { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from './core/environment.js';
 export { loadConfig, loadValidConfig, findConfigFile, ConfigError, type Config, type AccountConfig, type TokenConfig, type EndpointConfig, type LoadOptions, type LoadedConfig } from './config/config.js';
+export { IniError } from './config/ini.js';
+export { UntrustedFileError } from './files/trust.js';
 export { refreshToken, refreshAll, type ConfigRefreshOptions, type RefreshTarget } from './refresh/api.js';
 export type { RefreshResult, RefreshAction, RefreshOptions } from './refresh/refresh.js';
 export { TokenWatcher, type WatcherOptions, type TokenWatcherEvents, type WatchResult, type ReloadSummary, type WatchStatus, type TokenStatus } from './watch/watcher.js';

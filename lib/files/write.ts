@@ -1,10 +1,12 @@
 // Writing token files: atomically (a new 0600 file in the same directory, fsync, rename over
 // the target), never through a symbolic link, never over a file someone else owns. Readers see
-// the old token or the new one, never a missing, empty or partial file.
+// the old token or the new one, never a missing, empty or partial file. As root, the directory
+// is reached without following links that someone else controls (trusted-dir.ts).
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
+import { openTrustedDirectory, type TrustedDirectory } from './trusted-dir.js';
 
 export interface FileOwner {
   uid: number;
@@ -62,21 +64,22 @@ async function isOrphan(dir: string, name: string, prefix: string): Promise<bool
   return !!stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS;
 }
 
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+async function lstatOrUndefined(path: string, shown = path): Promise<Stats | undefined> {
   try {
     return await fsp.lstat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TokenFileError(path, `cannot inspect: ${(error as NodeJS.ErrnoException).code}`);
+    throw new TokenFileError(shown, `cannot inspect: ${(error as NodeJS.ErrnoException).code}`);
   }
 }
 
-/** Refuses targets that an atomic rename cannot replace safely. */
-async function checkTarget(target: string, options: WriteTokenOptions): Promise<void> {
+/** Refuses targets that an atomic rename cannot replace safely. `at` reaches `target` (through
+ * an opened directory, for root); messages name `target`. */
+async function checkTarget(target: string, at: string, options: WriteTokenOptions): Promise<void> {
   const dir = dirname(target);
   let dirStat: Stats;
   try {
-    dirStat = await fsp.stat(dir);
+    dirStat = await fsp.stat(dirname(at));
   } catch (error) {
     throw new TokenFileError(dir, `token directory unusable (${(error as NodeJS.ErrnoException).code})`);
   }
@@ -84,7 +87,7 @@ async function checkTarget(target: string, options: WriteTokenOptions): Promise<
   if (dirStat.mode & 0o002 && !(dirStat.mode & STICKY)) {
     throw new UnsafeFileError(dir, 'token directory is writable by every user without the sticky bit: anyone could replace the token');
   }
-  const existing = await lstatOrUndefined(target);
+  const existing = await lstatOrUndefined(at, target);
   if (!existing) return;
   if (existing.isSymbolicLink()) {
     throw new UnsafeFileError(target, 'is a symbolic link: tokenenv never writes through links; remove it or point the config at the real file');
@@ -111,13 +114,27 @@ async function removeOrphans(target: string): Promise<void> {
  * writers that died are removed.
  */
 export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<FileIdentity> {
-  await checkTarget(target, options);
-  await removeOrphans(target);
-  return writeAtomically(target, `${token}\n`, options);
+  const dir = tokenDirectory(target, options);
+  try {
+    const at = join(dir.path, basename(target));
+    await checkTarget(target, at, options);
+    await removeOrphans(at);
+    return await writeAtomically(at, `${token}\n`, options, target);
+  } finally {
+    dir.close();
+  }
 }
 
-/** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file. */
-export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}): Promise<FileIdentity> {
+/** The target's directory: as root, opened without following links that others control (the
+ * file's owner and root are the only users trusted with its directories); else its path. */
+function tokenDirectory(target: string, options: WriteTokenOptions): TrustedDirectory {
+  if (process.geteuid?.() !== 0) return { path: dirname(target), close: () => undefined };
+  return openTrustedDirectory(dirname(target), [...new Set([0, options.chownTo?.uid ?? options.expectedUid])]);
+}
+
+/** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file.
+ * Messages name `shown` (the target, when `target` goes through an opened directory). */
+export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}, shown = target): Promise<FileIdentity> {
   const temp = tempName(target);
   let identity: FileIdentity;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -137,7 +154,7 @@ export async function writeAtomically(target: string, content: string, options: 
     await handle?.close().catch(() => undefined);
     await fsp.unlink(temp).catch(() => undefined);
     if (error instanceof TokenFileError) throw error;
-    throw new TokenFileError(target, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new TokenFileError(shown, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   await syncDirectory(dirname(target));
   return identity;

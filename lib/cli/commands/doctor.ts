@@ -4,7 +4,8 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { wouldAccept } from '../../token/acceptance.js';
 import { decodeClaims, type JwtClaims } from '../../token/claims.js';
-import { findConfigFile, loadConfig, type Config } from '../../config/config.js';
+import { findConfigFile, loadConfig, type Config, type LoadedConfig } from '../../config/config.js';
+import { hasCode } from '../../core/errors.js';
 import { discoverTokenSync, explainDiscovery } from '../../discovery/discovery.js';
 import { formatDuration } from '../../core/duration.js';
 import { envValue, resolveEnvironment, type TokenEnvironment } from '../../core/environment.js';
@@ -148,6 +149,18 @@ function endpointChecks(config: Config, claims: JwtClaims | undefined): Check[] 
   return checks;
 }
 
+/** The config: usable or not, then each problem and warning on a line of its own (a file others
+ * could have written, a secret others can read, an inline comment...). */
+function configChecks(file: string, loaded: LoadedConfig): Check[] {
+  const { config, problems, warnings } = loaded;
+  const checks: Check[] = [problems.length
+    ? { check: 'config', level: 'fail', detail: `${file}: ${problems.length} problem(s)`, fix: 'tokenenv config check' }
+    : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` }];
+  for (const problem of problems) checks.push({ check: 'config', level: 'fail', detail: problem.message });
+  for (const warning of warnings) checks.push({ check: 'config', level: 'warn', detail: warning.message.replace(': warning: ', ': ') });
+  return checks;
+}
+
 function report(checks: Check[]): string {
   const mark: Record<Level, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', info: 'info' };
   const width = Math.max(...checks.map((c) => c.check.length));
@@ -173,11 +186,13 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
       const file = findConfigFile(values.config, environment.env);
       const loaded = loadConfig({ env: io.env, file });
       config = loaded.config;
-      checks.push(loaded.problems.length
-        ? { check: 'config', level: 'fail', detail: `${file}: ${loaded.problems.length} problem(s), first: ${loaded.problems[0]!.message}`, fix: 'tokenenv config check' }
-        : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` });
+      checks.push(...configChecks(file, loaded));
     } catch (error) {
-      checks.push({ check: 'config', level: 'info', detail: (error as Error).message.split(';')[0]!, fix: 'tokenenv setup NAME creates one' });
+      if (!hasCode(error, 'ERR_CONFIG_NOT_FOUND', 'ERR_CONFIG')) throw error;
+      const notFound = error.code === 'ERR_CONFIG_NOT_FOUND';
+      checks.push(notFound
+        ? { check: 'config', level: 'info', detail: error.message.split(';')[0]!, fix: 'tokenenv setup NAME creates one' }
+        : { check: 'config', level: 'fail', detail: error.message, fix: 'tokenenv config check' });
     }
     if (config) {
       checks.push(...await agentChecks(config, environment));
