@@ -10,7 +10,7 @@ import { lockPathFor, withTokenLock } from '../../lib/files/lock.js';
 import { writeTokenFile } from '../../lib/files/write.js';
 import { runTokenenvAsync } from '../support/cli.js';
 import { Mint, mintConfig } from '../support/mint.js';
-import { Sandbox } from '../support/sandbox.js';
+import { fakeJwt, Sandbox } from '../support/sandbox.js';
 import { startTokenenv, waitFor } from '../support/wait.js';
 
 describe('token locks and temporary files', function () {
@@ -36,18 +36,17 @@ describe('token locks and temporary files', function () {
       assert.notEqual(lockPathFor(box.path('real/u.token'), state), [...locks][0]);
     });
 
-    it('three tokens spelling one file differently cause one source call', async () => {
-      const mint = new Mint(box.dir);
+    it('three refreshes spelling one file differently, at once, cause one source call', async () => {
       mkdirSync(box.path('real/sub'), { recursive: true });
       symlinkSync(box.path('real'), box.path('link'));
-      box.write('config.ini', mintConfig(mint, {
-        a: { token_path: box.path('real/t.token') },
-        b: { token_path: box.path('link/t.token') },
-        c: { token_path: `${box.dir}//real/sub/../t.token` },
-      }));
-      const run = await runTokenenvAsync(['refresh', '--config', box.path('config.ini')], { env });
-      assert.equal(run.status, 0, run.stdout + run.stderr);
-      assert.equal(mint.calls, 1, run.stdout);
+      // A slow source (0.5 s): without one lock, all three would be inside it at once.
+      box.write('token', `${fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 })}\n`);
+      const script = box.write('slow.sh', `#!/bin/sh\necho . >> ${box.path('calls')}\nsleep 0.5\ncat ${box.path('token')}\n`, 0o755);
+      const spellings = [box.path('real/t.token'), box.path('link/t.token'), `${box.dir}//real/sub/../t.token`];
+      spellings.forEach((path, i) => box.write(`config${i}.ini`, `[account slow]\ncommand = ${script}\n[token t]\naccount = slow\ntoken_path = ${path}\n`));
+      const runs = await Promise.all(spellings.map((_, i) => runTokenenvAsync(['refresh', '--config', box.path(`config${i}.ini`)], { env })));
+      for (const run of runs) assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.equal(readFileSync(box.path('calls'), 'utf8'), '.\n', runs.map((r) => r.stdout).join(''));
       assert.deepEqual(readdirSync(box.path('real')).sort(), ['sub', 't.token']);
     });
   });
