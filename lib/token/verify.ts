@@ -13,6 +13,14 @@ export interface Verification {
   problem?: string;
   /** 'signature', 'expired', 'not-yet-valid', 'issuer', 'unreachable', 'format' */
   kind?: string;
+  /** When not ok: ERR_VERIFY_UNAVAILABLE when the issuer's configuration or keys could not be
+   * fetched (nothing is known about the signature), ERR_TOKEN_EXPIRED, else ERR_VERIFY_FAILED. */
+  code?: ErrorCode;
+}
+
+function failed(verification: Verification): Verification {
+  const code: ErrorCode = verification.kind === 'unreachable' ? 'ERR_VERIFY_UNAVAILABLE' : verification.kind === 'expired' ? 'ERR_TOKEN_EXPIRED' : 'ERR_VERIFY_FAILED';
+  return { ...verification, ok: false, code };
 }
 
 export class VerificationError extends TokenenvError {
@@ -41,21 +49,21 @@ export async function verifyToken(token: string, options: { now?: number; timeou
     header = jose.decodeProtectedHeader(token);
     payload = jose.decodeJwt(token);
   } catch {
-    return { ok: false, kind: 'format', problem: 'not a JWT: an opaque token cannot be verified here; ask its issuer (token introspection)' };
+    return failed({ ok: false, kind: 'format', problem: 'not a JWT: an opaque token cannot be verified here; ask its issuer (token introspection)' });
   }
   const base: Verification = { ok: false, ...(header.alg ? { algorithm: header.alg } : {}), ...(header.kid ? { keyId: header.kid } : {}) };
   if (typeof payload.iss !== 'string' || !/^https?:\/\//.test(payload.iss)) {
-    return { ...base, kind: 'issuer', problem: 'no iss claim with an http(s) URL: the issuer\'s keys cannot be found' };
+    return failed({ ...base, kind: 'issuer', problem: 'no iss claim with an http(s) URL: the issuer\'s keys cannot be found' });
   }
   const issuer = payload.iss;
   let jwksUri: string;
   try {
     const config = await openIdConfiguration(issuer, options.timeoutMs ?? 10_000);
-    if (typeof config.jwks_uri !== 'string') return { ...base, issuer, kind: 'issuer', problem: `${issuer}: its OpenID configuration names no jwks_uri` };
+    if (typeof config.jwks_uri !== 'string') return failed({ ...base, issuer, kind: 'issuer', problem: `${issuer}: its OpenID configuration names no jwks_uri` });
     jwksUri = config.jwks_uri;
   } catch (error) {
     const reason = error instanceof VerificationError ? error.message : describeNetworkError(error);
-    return { ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer}: ${reason}` };
+    return failed({ ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer}: ${reason}` });
   }
   const keys = jose.createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: options.timeoutMs ?? 10_000 });
   try {
@@ -73,8 +81,13 @@ export async function verifyToken(token: string, options: { now?: number; timeou
       ERR_JWT_CLAIM_VALIDATION_FAILED: ['not-yet-valid', `claim check failed: ${(error as Error).message}`],
       ERR_JOSE_ALG_NOT_ALLOWED: ['signature', `algorithm ${header.alg} not allowed by the issuer's key`],
       ERR_JWKS_TIMEOUT: ['unreachable', `the issuer's keys at ${jwksUri} did not arrive in time`],
+      // A JWKS answer that is not 200 OK or not JSON.
+      ERR_JOSE_GENERIC: ['unreachable', `cannot read the issuer's keys at ${jwksUri}: ${(error as Error).message}`],
     };
-    const [kind, problem] = known[code] ?? ['signature', `verification failed: ${(error as Error).message}`];
-    return { ...base, issuer, jwksUri, kind, problem };
+    // No jose code at all: fetch itself failed (connection refused, DNS, TLS).
+    const [kind, problem] = known[code] ?? (code.startsWith('ERR_J')
+      ? ['signature', `verification failed: ${(error as Error).message}`]
+      : ['unreachable', `cannot read the issuer's keys at ${jwksUri}: ${describeNetworkError(error)}`]);
+    return failed({ ...base, issuer, jwksUri, kind, problem });
   }
 }

@@ -225,20 +225,20 @@ const CASES: Case[] = [
   },
   // Files.
   {
-    name: 'BEARER_TOKEN_FILE missing: next step, recorded',
+    name: 'BEARER_TOKEN_FILE missing: next step, recorded, with a warning',
     setup(box) {
       const token = fakeToken();
       tokenIn(box, 'tmp', token);
-      return { setup: { env: { BEARER_TOKEN_FILE: box.path('nope') }, secrets: [token] }, expect: { token, step: 4, reason: /nope: does not exist/ } };
+      return { setup: { env: { BEARER_TOKEN_FILE: box.path('nope') }, secrets: [token] }, expect: { token, step: 4, reason: /nope: does not exist/, warning: /BEARER_TOKEN_FILE=\S+nope: does not exist; using the next discovery step$/m } };
     },
   },
   {
-    name: 'BEARER_TOKEN_FILE a dangling symlink: next step, recorded',
+    name: 'BEARER_TOKEN_FILE a dangling symlink: next step, recorded, with a warning',
     setup(box) {
       const token = fakeToken();
       tokenIn(box, 'tmp', token);
       const link = box.symlink(box.path('gone'), 'link');
-      return { setup: { env: { BEARER_TOKEN_FILE: link }, secrets: [token] }, expect: { token, step: 4, reason: /link: dangling symbolic link/ } };
+      return { setup: { env: { BEARER_TOKEN_FILE: link }, secrets: [token] }, expect: { token, step: 4, reason: /link: dangling symbolic link/, warning: /BEARER_TOKEN_FILE=\S+link: dangling symbolic link; using the next discovery step$/m } };
     },
   },
   {
