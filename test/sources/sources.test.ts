@@ -150,7 +150,7 @@ describe('token sources', function () {
       const run = await runTokenenvAsync(['refresh', '--oidc-agent', 'wlcg', '--aud', 'https://se.example:1094', '--scope', 'storage.read:/'], { env: agentEnv() });
       assert.equal(run.status, 0, run.stdout + run.stderr);
       const inspect = await runTokenenvAsync(['inspect', '--json'], { env: agentEnv() });
-      const claims = JSON.parse(inspect.stdout);
+      const { claims } = JSON.parse(inspect.stdout); // the shape of discover --json
       assert.deepEqual(claims.audience, ['https://se.example:1094']);
       assert.deepEqual(claims.scopes, ['storage.read:/']);
       assert.equal(claims.issuer, issuer.url);
