@@ -76,6 +76,8 @@ interface Entry {
   again: boolean;
   /** How early the pending timer fires before the token stops being fresh, in seconds. */
   early: number;
+  /** How long the last fetch took, in seconds: timers fire earlier by twice that. */
+  fetchSeconds: number;
   failures: number;
   last?: RefreshResult & { at: number };
   hintTimer?: NodeJS.Timeout;
@@ -197,7 +199,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       } else {
         counts.added++;
       }
-      const entry: Entry = { token, account, signature, nextAt: null, again: false, early: 0, failures: 0 };
+      const entry: Entry = { token, account, signature, nextAt: null, again: false, early: 0, fetchSeconds: 0, failures: 0 };
       this.entries.set(token.name, entry);
       if (existing) this.byPath.delete(resolve(existing.token.path));
       this.byPath.set(resolve(token.path), entry);
@@ -251,6 +253,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
   private async attempt(entry: Entry, reason: string): Promise<void> {
     if (this.closed) return;
     let result: RefreshResult;
+    const started = this.resolved.environment.now();
     try {
       // A timer fires early by its jitter (plus timer slack): it must refresh, not find the token
       // still fresh by a second and come back.
@@ -268,6 +271,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     }
     if (this.closed || this.entries.get(entry.token.name) !== entry) return;
     const now = this.resolved.environment.now();
+    if (result.action === 'refreshed') entry.fetchSeconds = Math.max(0, now - started);
     // A file event after our own write finds nothing to do: keep the last real result.
     const echo = result.action === 'kept' && reason.startsWith('file ');
     if (!echo) entry.last = { ...result, at: now };
@@ -287,7 +291,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
   /** When to look again: just before the token stops being fresh, or after a backoff. */
   private nextDelayMs(entry: Entry, result: RefreshResult, now: number, fresh: boolean): number {
     if (!fresh || result.freshUntil === null) return backoffMs(entry.failures, this.resolved.retry);
-    const { delayMs, early } = nextCheck(result.freshUntil, now, this.resolved.jitterSeconds);
+    const { delayMs, early } = nextCheck(result.freshUntil, now, this.resolved.jitterSeconds, Math.random, entry.fetchSeconds);
     entry.early = early;
     return delayMs;
   }
