@@ -22,9 +22,46 @@ export interface WriteTokenOptions {
 
 const TEMP_MARK = '.tokenenv-tmp-';
 const STICKY = 0o1000;
+/** A temporary file this old is an orphan whoever wrote it (a pid reused, another host). */
+const ORPHAN_AGE_MS = 10 * 60_000;
+
+/** What identifies a file we wrote, so that the watcher can tell its own writes from others'. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export function sameFile(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
+  return !!a && !!b && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
 
 function tempPrefix(target: string): string {
   return `.${basename(target)}${TEMP_MARK}`;
+}
+
+/** A temporary name unique to this writer: its pid (so that clean-up can tell a live writer) and
+ * randomness (two writes at once in one process). */
+function tempName(target: string): string {
+  return join(dirname(target), `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether the temporary file `name` (in `dir`) was left by a writer that is gone. */
+async function isOrphan(dir: string, name: string, prefix: string): Promise<boolean> {
+  const pid = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1];
+  if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) return true;
+  const stat = await fsp.lstat(join(dir, name)).catch(() => undefined);
+  return !!stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS;
 }
 
 async function lstatOrUndefined(path: string, shown = path): Promise<Stats | undefined> {
@@ -61,25 +98,28 @@ async function checkTarget(target: string, at: string, options: WriteTokenOption
   }
 }
 
-/** Removes temporary files left by writers that died (callers hold the token's lock). */
+/** Removes temporary files left by writers that died; a live writer's file is left alone. */
 async function removeOrphans(target: string): Promise<void> {
   const dir = dirname(target);
   const prefix = tempPrefix(target);
   const names = await fsp.readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => fsp.unlink(join(dir, n)).catch(() => undefined)));
+  await Promise.all(names.filter((n) => n.startsWith(prefix)).map(async (n) => {
+    if (await isOrphan(dir, n, prefix)) await fsp.unlink(join(dir, n)).catch(() => undefined);
+  }));
 }
 
 /**
- * Writes `token` plus one newline to `target` atomically. Call it while holding the token's
- * lock (withTokenLock): orphaned temporary files of earlier writers are removed.
+ * Writes `token` plus one newline to `target` atomically, and returns what identifies the new
+ * file. Call it while holding the token's lock (withTokenLock): temporary files of earlier
+ * writers that died are removed.
  */
-export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<void> {
+export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<FileIdentity> {
   const dir = tokenDirectory(target, options);
   try {
     const at = join(dir.path, basename(target));
     await checkTarget(target, at, options);
     await removeOrphans(at);
-    await writeAtomically(at, `${token}\n`, options, target);
+    return await writeAtomically(at, `${token}\n`, options, target);
   } finally {
     dir.close();
   }
@@ -94,8 +134,9 @@ function tokenDirectory(target: string, options: WriteTokenOptions): TrustedDire
 
 /** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file.
  * Messages name `shown` (the target, when `target` goes through an opened directory). */
-export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}, shown = target): Promise<void> {
-  const temp = join(dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}`);
+export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}, shown = target): Promise<FileIdentity> {
+  const temp = tempName(target);
+  let identity: FileIdentity;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let handle: fsp.FileHandle | undefined;
   try {
@@ -104,6 +145,8 @@ export async function writeAtomically(target: string, content: string, options: 
     if (options.chownTo) await handle.chown(options.chownTo.uid, options.chownTo.gid);
     await handle.chmod(0o600); // the umask cannot widen it, but it could narrow it below 0600
     await handle.sync();
+    const { dev, ino, size, mtimeMs } = await handle.stat();
+    identity = { dev, ino, size, mtimeMs };
     await handle.close();
     handle = undefined;
     await fsp.rename(temp, target);
@@ -114,6 +157,7 @@ export async function writeAtomically(target: string, content: string, options: 
     throw new TokenFileError(shown, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   await syncDirectory(dirname(target));
+  return identity;
 }
 
 // The rename is durable only once the directory itself is on disk.
