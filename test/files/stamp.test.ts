@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stampPath, writeStamp } from '../../lib/files/stamp.js';
+import { writeTokenFile } from '../../lib/files/write.js';
 import { requirePeer } from '../support/peers.js';
 import { fakeJwt, isRoot, Sandbox } from '../support/sandbox.js';
 
@@ -56,6 +57,17 @@ describe('freshness stamps: writing', () => {
     assert.equal(readFileSync(stamp, 'utf8'), `${e - 300} ${e} ${tokenStat.dev}:${tokenStat.ino}:${tokenStat.size}:${tokenStat.mtimeNs}\n`);
     assert.equal(statSync(stamp).mode & 0o777, 0o600);
     assert.equal(statSync(join(stateDir, 'fresh')).mode & 0o777, 0o700);
+  });
+
+  it('a token file tokenenv wrote is stamped without being touched (the watcher knows its own writes by their time)', async () => {
+    const e = exp();
+    const written = await writeTokenFile(token, fakeJwt({ exp: e }), { expectedUid: EUID });
+    const before = statSync(token, { bigint: true });
+    assert.equal(await writeStamp(stateDir, EUID, token, e - 300, e), true);
+    const after = statSync(token, { bigint: true });
+    assert.deepEqual([after.mtimeNs, after.ctimeNs], [before.mtimeNs, before.ctimeNs]);
+    assert.equal(statSync(token).mtimeMs, written.mtimeMs);
+    assert.equal(statSync(stampPath(stateDir, token)!, { bigint: true }).mtimeNs, after.mtimeNs);
   });
 
   it('the expiry and the fresh-until time come from the token read, never later than its exp', async () => {
