@@ -22,6 +22,9 @@ export interface AccountConfig {
   clientId?: string;
   clientSecret?: string;
   clientSecretFile?: string;
+  /** Site CAs trusted for the issuer, besides Node's and X509_CERT_DIR (lib/net/trust.ts). */
+  caFile?: string;
+  caDir?: string;
   vaultServer?: string;
   role?: string;
   htgettokenOptions?: string[];
@@ -219,6 +222,8 @@ function readAccount(doc: IniDocument, section: string, name: string, problems: 
   set('clientId', get('client_id'));
   set('clientSecret', get('client_secret'));
   set('clientSecretFile', get('client_secret_file'));
+  set('caFile', get('ca_file'));
+  set('caDir', get('ca_dir'));
   set('vaultServer', get('vault_server'));
   set('role', get('role'));
   set('path', get('path'));
@@ -245,6 +250,7 @@ function requireKeys(doc: IniDocument, section: string, account: AccountConfig, 
       if (!account.tokenRequestUrl && !account.issuer) missing('token_request_url or issuer');
       if (!account.clientSecret && !account.clientSecretFile) missing('client_secret or client_secret_file');
       if (account.clientSecretFile) checkReadable(doc, section, 'client_secret_file', account.clientSecretFile, problems);
+      if (account.caFile) checkReadable(doc, section, 'ca_file', account.caFile, problems);
       break;
     case 'oidc-agent':
       if (account.passwordFile) checkReadable(doc, section, 'password_file', account.passwordFile, problems);

@@ -3,6 +3,9 @@
 // client_secret_file (preferred) or client_secret, and is never put in a message.
 import { readFileSync } from 'node:fs';
 import type { AccountConfig } from '../config/config.js';
+import { hasCode } from '../core/errors.js';
+import { getJson, parseJsonObject, request, type HttpResponse } from '../net/http.js';
+import { siteTrust } from '../net/trust.js';
 import { redact, SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
 export class ClientCredentialsSource implements TokenSource {
@@ -24,25 +27,20 @@ export class ClientCredentialsSource implements TokenSource {
 
   private async post(url: string, body: URLSearchParams, secret: string, context: SourceContext): Promise<unknown> {
     const basic = Buffer.from(`${encodeURIComponent(this.account.clientId!)}:${encodeURIComponent(secret)}`).toString('base64');
-    let response: Response;
+    let response: HttpResponse;
     try {
-      response = await fetch(url, {
+      response = await request(url, {
         method: 'POST',
         headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body,
-        signal: requestSignal(context),
+        body: body.toString(),
+        ...requestLimits(context),
+        trust: siteTrust(context.env, this.account),
       });
     } catch (error) {
-      throw new SourceError(`${this.description}: cannot reach ${url}: ${networkReason(error)}`);
+      throw this.failure(error, [secret]);
     }
-    const text = await response.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // Not JSON: reported below by status.
-    }
-    if (!response.ok || typeof json.error === 'string') {
+    const json = parseJsonObject(response.body) ?? {};
+    if (response.status < 200 || response.status > 299 || typeof json.error === 'string') {
       const oauth = typeof json.error === 'string'
         ? `: ${json.error}${typeof json.error_description === 'string' ? ` (${json.error_description})` : ''}` : '';
       throw new SourceError(redact(`${this.description}: ${url} answered HTTP ${response.status}${oauth}`, [secret]));
@@ -54,17 +52,20 @@ export class ClientCredentialsSource implements TokenSource {
     if (this.account.tokenRequestUrl) return this.account.tokenRequestUrl;
     const issuer = this.account.issuer!.replace(/\/+$/, '');
     const url = `${issuer}/.well-known/openid-configuration`;
-    let metadata: { token_endpoint?: unknown };
+    let metadata: Record<string, unknown>;
     try {
-      const response = await fetch(url, { headers: { accept: 'application/json' }, signal: requestSignal(context) });
-      if (!response.ok) throw new SourceError(`${this.description}: ${url} answered HTTP ${response.status}`);
-      metadata = (await response.json()) as { token_endpoint?: unknown };
+      metadata = await getJson(url, { ...requestLimits(context), trust: siteTrust(context.env, this.account) });
     } catch (error) {
-      if (error instanceof SourceError) throw error;
-      throw new SourceError(`${this.description}: cannot read the issuer's OpenID configuration at ${url}: ${networkReason(error)}`);
+      throw this.failure(error, [], `cannot read the issuer's OpenID configuration: `);
     }
     if (typeof metadata.token_endpoint !== 'string') throw new SourceError(`${this.description}: ${url} names no token_endpoint`);
     return metadata.token_endpoint;
+  }
+
+  /** An HttpError as this source's error; anything else as it is. */
+  private failure(error: unknown, secrets: string[], what = ''): unknown {
+    if (!hasCode(error, 'ERR_HTTP')) return error;
+    return new SourceError(redact(`${this.description}: ${what}${error.message}`, secrets), { cause: error });
   }
 
   async fetch(request: TokenRequest, context: SourceContext): Promise<string> {
@@ -78,14 +79,7 @@ export class ClientCredentialsSource implements TokenSource {
   }
 }
 
-function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return 'timed out';
-  return cause?.code ?? cause?.message ?? (error as Error).message;
-}
-
-/** The request's deadline, and the caller's cancellation when there is one. */
-function requestSignal(context: SourceContext): AbortSignal {
-  const timeout = AbortSignal.timeout(context.timeoutMs);
-  return context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
+/** The request's deadline (the source's timeout), and the caller's cancellation when there is one. */
+function requestLimits(context: SourceContext): { timeoutMs: number; signal?: AbortSignal } {
+  return { timeoutMs: context.timeoutMs, ...(context.signal ? { signal: context.signal } : {}) };
 }

@@ -122,7 +122,7 @@ Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token, unsafe file, bad signatu
     const { token, origin } = given === undefined ? discovered(io, values.purpose) : readGivenToken(given);
     const now = io.now();
     const claims = decodeClaims(token);
-    const verification = values.verify ? await verifyToken(token, { now }) : undefined;
+    const verification = values.verify ? await verifyToken(token, { now, env: io.env }) : undefined;
     const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op) : undefined;
     if (values.json) {
       const payload = claims.format === 'jwt' ? claims.payload : null;
