@@ -2,20 +2,13 @@
 // and shell hooks) is part of this module; the others are loaded only when run.
 import { isTokenenvError } from '../core/errors.js';
 import { command as discover } from './commands/discover.js';
+import { COMMAND_LOADERS } from './commands/index.js';
 import { exitCodeOf, ExitCode } from './exit-codes.js';
 import { flushOutput, isHelpRequest, processIo, type CliIo, type Command } from './io.js';
 import { COMMANDS, isCommand } from './registry.js';
 
-// In the CLI bundle the other commands are one CommonJS bundle that shares this bundle's modules
-// (scripts/bundle-cli.mjs defines the loader); in the plain ES module build, import().
-declare const TOKENENV_LOAD_COMMANDS: (() => Record<string, Command>) | undefined;
-
 async function loadCommand(name: string): Promise<Command> {
-  if (name === 'discover') return discover;
-  const commands = typeof TOKENENV_LOAD_COMMANDS === 'function'
-    ? TOKENENV_LOAD_COMMANDS()
-    : await import('./commands/index.js') as unknown as Record<string, Command>;
-  return commands[name]!;
+  return name === 'discover' ? discover : COMMAND_LOADERS[name]!();
 }
 
 // Set by the bundler from package.json; the plain build reads package.json itself.

@@ -58,12 +58,44 @@ async function checkTarget(target: string, options: WriteTokenOptions): Promise<
   }
 }
 
+// Temporary files left by writers that died are removed by the next writer of the same token,
+// which holds that token's lock, so no live writer's file is touched. Reading the directory on
+// every write would make a watcher of N tokens in one directory O(N²): each directory is read once
+// per ORPHAN_RESCAN_MS per process, and each write removes the orphans of its own token that the
+// last reading found (a name is never reused: it has 48 random bits).
+const ORPHAN_RESCAN_MS = 3600_000;
+const orphanScans = new Map<string, { at: number; byPrefix: Map<string, string[]> }>();
+
+async function orphansOf(dir: string, prefix: string): Promise<string[]> {
+  let scan = orphanScans.get(dir);
+  if (!scan || Date.now() - scan.at > ORPHAN_RESCAN_MS) {
+    const byPrefix = new Map<string, string[]>();
+    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+      const mark = name.indexOf(TEMP_MARK);
+      if (!name.startsWith('.') || mark < 0) continue;
+      const key = name.slice(0, mark + TEMP_MARK.length);
+      const names = byPrefix.get(key) ?? [];
+      names.push(name);
+      byPrefix.set(key, names);
+    }
+    scan = { at: Date.now(), byPrefix };
+    orphanScans.set(dir, scan);
+  }
+  const names = scan.byPrefix.get(prefix) ?? [];
+  scan.byPrefix.delete(prefix);
+  return names;
+}
+
 /** Removes temporary files left by writers that died (callers hold the token's lock). */
 async function removeOrphans(target: string): Promise<void> {
   const dir = dirname(target);
-  const prefix = tempPrefix(target);
-  const names = await fsp.readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => fsp.unlink(join(dir, n)).catch(() => undefined)));
+  const names = await orphansOf(dir, tempPrefix(target));
+  await Promise.all(names.map((n) => fsp.unlink(join(dir, n)).catch(() => undefined)));
+}
+
+/** Forgets which directories were read for orphans (tests; a long-lived process rereads hourly). */
+export function forgetOrphanScans(): void {
+  orphanScans.clear();
 }
 
 /**

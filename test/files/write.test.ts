@@ -1,0 +1,46 @@
+// lib/files/write.ts: orphaned temporary files of dead writers are removed by the next writer of
+// the same token, without reading the directory on every write (a watcher of N tokens in one
+// directory would be O(N²)).
+import assert from 'node:assert/strict';
+import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
+import { forgetOrphanScans, writeTokenFile } from '../../lib/files/write.js';
+import { Sandbox } from '../support/sandbox.js';
+
+describe('lib/files/write: orphaned temporary files', () => {
+  let box: Sandbox;
+  const euid = process.geteuid!();
+  beforeEach(() => {
+    box = new Sandbox();
+    forgetOrphanScans();
+  });
+  afterEach(() => box.remove());
+
+  it("a write removes its own token's orphans, and only those", async () => {
+    const t = box.path('t.token');
+    const orphanT = box.write('.t.token.tokenenv-tmp-0123456789ab', 'half a tok');
+    const orphanU = box.write('.u.token.tokenenv-tmp-ba9876543210', 'half a tok');
+    await writeTokenFile(t, 'tok-1', { expectedUid: euid });
+    assert.equal(readFileSync(t, 'utf8'), 'tok-1\n');
+    assert.ok(!existsSync(orphanT), "t's orphan is left");
+    assert.ok(existsSync(orphanU), "u's orphan was removed by a writer that does not hold u's lock");
+    await writeTokenFile(box.path('u.token'), 'tok-2', { expectedUid: euid });
+    assert.ok(!existsSync(orphanU));
+    assert.deepEqual(readdirSync(box.dir).filter((n) => n.includes('tokenenv-tmp')), []);
+  });
+
+  it('writing 200 tokens into one directory reads it once, not once per write', async () => {
+    const readdir = fsp.readdir;
+    let reads = 0;
+    (fsp as { readdir: unknown }).readdir = (...args: Parameters<typeof readdir>) => {
+      reads++;
+      return readdir(...args);
+    };
+    try {
+      for (let i = 0; i < 200; i++) await writeTokenFile(box.path(`t${i}.token`), `tok-${i}`, { expectedUid: euid });
+    } finally {
+      (fsp as { readdir: unknown }).readdir = readdir;
+    }
+    assert.equal(reads, 1);
+    assert.equal(readdirSync(box.dir).filter((n) => n.endsWith('.token')).length, 200);
+  });
+});
