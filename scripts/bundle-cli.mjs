@@ -12,14 +12,17 @@
 // Chunks depend on chunks of larger sets only (a module needed by a set of targets needs its own
 // imports for the same targets at least), so they never load each other in a cycle.
 // The library (dist/lib) stays the plain tsc output. Runtime dependencies stay external, except
-// the small ones bundled below.
+// the ones bundled below.
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
-const bundled = new Set(['jose', 'env-paths']);
+// Bundled, so that a command reads one file instead of a package's dozen: jose (inspect --verify,
+// demo), env-paths, and proper-lockfile (every refresh) with plain fs for graceful-fs, whose
+// patching of fs costs milliseconds at each start for the few calls a lock makes.
+const bundled = new Set(['jose', 'env-paths', 'proper-lockfile']);
 const MAIN = 'lib/cli/main.ts';
 const outdir = resolve(root, 'dist/cli');
 
@@ -31,12 +34,17 @@ const common = {
   absWorkingDir: root,
   external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter((name) => !bundled.has(name)),
   define: { TOKENENV_VERSION: JSON.stringify(pkg.version) },
+  alias: { 'graceful-fs': 'node:fs' },
   logLevel: 'warning',
   // main.ts reads package.json through import.meta only outside the bundle.
   logOverride: { 'empty-import-meta': 'silent' },
   // Less to parse at every start; identifiers stay, so stack traces still read.
   minifyWhitespace: true,
   minifySyntax: true,
+  // import() of a package or a built-in becomes a lazy require(): an import() would start Node's
+  // ES module loader (and parse a CommonJS package for its exports) at a cost of milliseconds.
+  // Node >= 20.19 requires ES-only packages (execa) too.
+  supported: { 'dynamic-import': false },
 };
 
 // 1. The import graph: lib's modules and the bundled packages (each one node), static and lazy edges.

@@ -149,18 +149,33 @@ export interface Timed {
   ok?: number[];
 }
 
-/** Median wall time (ms) of each command over `runs` interleaved rounds, after one warm-up each. */
-export function timeInterleaved(commands: Timed[], runs: number): Map<string, number> {
-  const samples = new Map<string, number[]>(commands.map((c) => [c.name, []]));
+let runtimeBinary: string | undefined;
+
+/** bench/perf/runtime.c, built once into `dir`: it reports a child's wall and CPU time. */
+export function buildRuntime(dir: string): void {
+  const source = fileURLToPath(new URL('../../../bench/perf/runtime.c', import.meta.url));
+  const out = join(dir, 'runtime');
+  const cc = spawnSync('cc', ['-O2', '-o', out, source], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (cc.status !== 0) throw new Error(`perf: cannot build ${source} with cc: ${cc.stderr}`);
+  runtimeBinary = out;
+}
+
+/** Median wall and CPU times (ms) of each command over `runs` interleaved rounds, after one
+ * warm-up round. */
+export function timeInterleaved(commands: Timed[], runs: number): Map<string, { wall: number; cpu: number }> {
+  if (!runtimeBinary) throw new Error('perf: buildRuntime() first');
+  const samples = new Map<string, { wall: number[]; cpu: number[] }>(commands.map((c) => [c.name, { wall: [], cpu: [] }]));
   for (let round = -1; round < runs; round++) {
     for (const command of commands) {
       command.before?.();
-      const start = process.hrtime.bigint();
-      const run = spawnSync(command.argv[0]!, command.argv.slice(1), { env: command.env, stdio: ['ignore', 'ignore', 'pipe'] });
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (!(command.ok ?? [0]).includes(run.status ?? -1)) throw new Error(`perf: ${command.name} exited ${run.status}: ${run.stderr}`);
-      if (round >= 0) samples.get(command.name)!.push(ms);
+      const run = spawnSync(runtimeBinary, command.argv, { env: command.env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+      const [wall, cpu, status] = run.stdout.trim().split(' ').map(Number);
+      if (run.status !== 0 || !(command.ok ?? [0]).includes(status!)) throw new Error(`perf: ${command.name} exited ${status}: ${run.stderr}`);
+      if (round >= 0) {
+        samples.get(command.name)!.wall.push(wall! / 1000);
+        samples.get(command.name)!.cpu.push(cpu! / 1000);
+      }
     }
   }
-  return new Map([...samples].map(([name, values]) => [name, median(values)]));
+  return new Map([...samples].map(([name, s]) => [name, { wall: median(s.wall), cpu: median(s.cpu) }]));
 }

@@ -7,9 +7,8 @@
 // - the body is bounded (1 MiB by default): an endless answer is cut and reported;
 // - https trusts Node's default CAs, plus the site's (X509_CERT_DIR, an account's ca_file /
 //   ca_dir: ./trust.ts), and a certificate that is not trusted says what to set.
-// node:https (and with it TLS) is loaded only for an https URL.
+// node:http is loaded at the first request, node:https (and with it TLS) only for an https URL.
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import { request as httpRequest } from 'node:http';
 import { HttpError } from './errors.js';
 import { loadTrustedCas, type SiteTrust } from './trust.js';
 
@@ -93,11 +92,13 @@ interface Hop {
   location?: string;
 }
 
-async function connection(url: URL, trust: SiteTrust | undefined): Promise<{ send: typeof httpRequest; agent?: Agent }> {
-  if (url.protocol === 'http:') return { send: httpRequest };
+type Send = typeof import('node:http').request;
+
+async function connection(url: URL, trust: SiteTrust | undefined): Promise<{ send: Send; agent?: Agent }> {
+  if (url.protocol === 'http:') return { send: (await import('node:http')).request };
   const https = await import('node:https');
   const ca = trust ? await loadTrustedCas(trust) : undefined;
-  return { send: https.request as unknown as typeof httpRequest, ...(ca ? { agent: agentFor(https, ca) as unknown as Agent } : {}) };
+  return { send: https.request as unknown as Send, ...(ca ? { agent: agentFor(https, ca) as unknown as Agent } : {}) };
 }
 
 // One keep-alive agent per set of trusted CAs: building a TLS context from ~150 CAs costs
@@ -136,7 +137,7 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function exchangeOnce(send: typeof httpRequest, agent: Agent | undefined, url: URL, options: HttpRequest, deadline: number): Promise<Hop> {
+function exchangeOnce(send: Send, agent: Agent | undefined, url: URL, options: HttpRequest, deadline: number): Promise<Hop> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const connectMs = Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, options.timeoutMs);
   return new Promise<Hop>((resolve, reject) => {
