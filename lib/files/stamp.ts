@@ -13,7 +13,8 @@ export function stampPath(stateDir: string, tokenPath: string): string {
 export async function writeStamp(stateDir: string, euid: number, tokenPath: string, freshUntil: number, expiresAt: number | undefined): Promise<void> {
   ensurePrivateDirectory(stateDir, euid);
   ensurePrivateDirectory(join(stateDir, 'fresh'), euid);
-  await writeAtomically(stampPath(stateDir, tokenPath), `${Math.floor(freshUntil)} ${expiresAt === undefined ? '-' : Math.floor(expiresAt)}\n`);
+  // Not synced to disk: a stamp lost in a crash only costs the wrappers one slow path.
+  await writeAtomically(stampPath(stateDir, tokenPath), `${Math.floor(freshUntil)} ${expiresAt === undefined ? '-' : Math.floor(expiresAt)}\n`, { durable: false });
 }
 
 /** writeStamp, best effort: a stamp that cannot be written only costs the wrappers a slow path. */

@@ -108,8 +108,15 @@ export async function writeTokenFile(target: string, token: string, options: Wri
   await writeAtomically(target, `${token}\n`, options);
 }
 
+export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo'> {
+  /** fsync the file and its directory (default). Off for files that are only caches or reports
+   * (stamps, the watcher's status): after a crash they may be lost, never torn for a reader. */
+  durable?: boolean;
+}
+
 /** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file. */
-export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}): Promise<void> {
+export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const temp = join(dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}`);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let handle: fsp.FileHandle | undefined;
@@ -118,7 +125,7 @@ export async function writeAtomically(target: string, content: string, options: 
     await handle.writeFile(content);
     if (options.chownTo) await handle.chown(options.chownTo.uid, options.chownTo.gid);
     await handle.chmod(0o600); // the umask cannot widen it, but it could narrow it below 0600
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     handle = undefined;
     await fsp.rename(temp, target);
@@ -128,7 +135,7 @@ export async function writeAtomically(target: string, content: string, options: 
     if (error instanceof TokenFileError) throw error;
     throw new TokenFileError(target, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  await syncDirectory(dirname(target));
+  if (durable) await syncDirectory(dirname(target));
 }
 
 // The rename is durable only once the directory itself is on disk.

@@ -77,7 +77,7 @@ export class StatusFileWriter {
     const content = JSON.stringify(rest);
     if (content === this.lastContent) return;
     // updatedAt first, then the rest: one serialisation serves both the comparison and the file.
-    await writeAtomically(this.file, `{"updatedAt":${JSON.stringify(updatedAt)},${content.slice(1)}\n`)
+    await writeAtomically(this.file, `{"updatedAt":${JSON.stringify(updatedAt)},${content.slice(1)}\n`, { durable: false })
       .then(() => { this.lastContent = content; }, this.onError);
     this.lastCostMs = Date.now() - started;
   }
