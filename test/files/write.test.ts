@@ -3,10 +3,10 @@
 // directory would be O(N²)).
 import assert from 'node:assert/strict';
 import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
-import { forgetOrphanScans, writeTokenFile } from '../../lib/files/write.js';
+import { forgetOrphanScans, writeAtomically, writeTokenFile } from '../../lib/files/write.js';
 import { Sandbox } from '../support/sandbox.js';
 
-describe('lib/files/write: orphaned temporary files', () => {
+describe('lib/files/write: orphaned temporary files, durability', () => {
   let box: Sandbox;
   const euid = process.geteuid!();
   beforeEach(() => {
@@ -42,5 +42,27 @@ describe('lib/files/write: orphaned temporary files', () => {
     }
     assert.equal(reads, 1);
     assert.equal(readdirSync(box.dir).filter((n) => n.endsWith('.token')).length, 200);
+  });
+
+  it('token files are synced to disk; a file written with durable: false (stamps, status) is not', async () => {
+    const probe = await fsp.open(box.path('probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const sync = prototype.sync;
+    let syncs = 0;
+    prototype.sync = function (this: unknown) {
+      syncs++;
+      return sync.call(this);
+    };
+    try {
+      await writeTokenFile(box.path('t.token'), 'tok', { expectedUid: euid });
+      assert.equal(syncs, 2, 'the file and its directory');
+      syncs = 0;
+      await writeAtomically(box.path('stamp'), '1 2\n', { durable: false });
+      assert.equal(syncs, 0);
+      assert.equal(readFileSync(box.path('stamp'), 'utf8'), '1 2\n');
+    } finally {
+      prototype.sync = sync;
+    }
   });
 });
