@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { AccountConfig } from '../config/config.js';
 import { hasCode } from '../core/errors.js';
-import { getJson, parseJsonObject, request, type HttpResponse } from '../net/http.js';
+import { getJson, parseJsonObject, request as httpRequest, type HttpResponse } from '../net/http.js';
 import { siteTrust } from '../net/trust.js';
 import { redact, SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
@@ -25,15 +25,15 @@ export class ClientCredentialsSource implements TokenSource {
     }
   }
 
-  private async post(url: string, body: URLSearchParams, secret: string, context: SourceContext): Promise<unknown> {
+  private async post(url: string, body: URLSearchParams, secret: string, context: SourceContext, deadline: number): Promise<unknown> {
     const basic = Buffer.from(`${encodeURIComponent(this.account.clientId!)}:${encodeURIComponent(secret)}`).toString('base64');
     let response: HttpResponse;
     try {
-      response = await request(url, {
+      response = await httpRequest(url, {
         method: 'POST',
         headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: body.toString(),
-        ...requestLimits(context),
+        ...requestLimits(context, deadline),
         trust: siteTrust(context.env, this.account),
       });
     } catch (error) {
@@ -48,13 +48,13 @@ export class ClientCredentialsSource implements TokenSource {
     return json;
   }
 
-  private async tokenEndpoint(context: SourceContext): Promise<string> {
+  private async tokenEndpoint(context: SourceContext, deadline: number): Promise<string> {
     if (this.account.tokenRequestUrl) return this.account.tokenRequestUrl;
     const issuer = this.account.issuer!.replace(/\/+$/, '');
     const url = `${issuer}/.well-known/openid-configuration`;
     let metadata: Record<string, unknown>;
     try {
-      metadata = await getJson(url, { ...requestLimits(context), trust: siteTrust(context.env, this.account) });
+      metadata = await getJson(url, { ...requestLimits(context, deadline), trust: siteTrust(context.env, this.account) });
     } catch (error) {
       throw this.failure(error, [], `cannot read the issuer's OpenID configuration: `);
     }
@@ -73,13 +73,15 @@ export class ClientCredentialsSource implements TokenSource {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });
     if (request.scope) body.set('scope', request.scope);
     if (request.audience) body.set('audience', request.audience);
-    const json = await this.post(await this.tokenEndpoint(context), body, secret, context) as { access_token?: unknown };
+    const deadline = Date.now() + context.timeoutMs;
+    const json = await this.post(await this.tokenEndpoint(context, deadline), body, secret, context, deadline) as { access_token?: unknown };
     if (typeof json.access_token !== 'string') throw new SourceError(`${this.description}: the token endpoint's answer has no access_token`);
     return json.access_token;
   }
 }
 
-/** The request's deadline (the source's timeout), and the caller's cancellation when there is one. */
-function requestLimits(context: SourceContext): { timeoutMs: number; signal?: AbortSignal } {
-  return { timeoutMs: context.timeoutMs, ...(context.signal ? { signal: context.signal } : {}) };
+/** What is left of the source's timeout (one deadline for the OpenID configuration and the
+ * grant together), and the caller's cancellation when there is one. */
+function requestLimits(context: SourceContext, deadline: number): { timeoutMs: number; signal?: AbortSignal } {
+  return { timeoutMs: Math.max(1, deadline - Date.now()), ...(context.signal ? { signal: context.signal } : {}) };
 }

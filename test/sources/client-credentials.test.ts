@@ -72,6 +72,29 @@ describe('client-credentials over HTTP(S)', function () {
     });
   });
 
+  it('an issuer that answers the OpenID configuration but never the grant: the timeout holds for both together', async () => {
+    let base = '';
+    const server = createServer((req, res) => {
+      if (req.url === '/.well-known/openid-configuration') {
+        setTimeout(() => res.end(JSON.stringify({ token_endpoint: `${base}/token` })), 600);
+      }
+      // /token: never answered
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      configure(`issuer = ${base}\ntimeout = 1`);
+      const started = Date.now();
+      const run = await refresh();
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.match(run.stdout, new RegExp(`${base}/token: no complete answer within 0\\.\\d s`));
+      assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   describe('an https issuer signed by a site CA', () => {
     let pki: TestPki;
     let pkiBox: Sandbox;
