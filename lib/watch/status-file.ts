@@ -1,5 +1,6 @@
 // The watcher's status file, read by `tokenenv status`: what each token's last check found and
 // when the next one is due. Written atomically, batched, only when it changed.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeAtomically } from '../files/write.js';
 import type { RefreshAction } from '../refresh/refresh.js';
@@ -39,8 +40,9 @@ export function readStatusFile(file: string): WatchStatus | undefined {
 export class StatusFileWriter {
   private timer?: NodeJS.Timeout;
   private closed = false;
-  /** The last written content without updatedAt. */
-  private lastContent?: string;
+  /** A digest of the last written content without updatedAt (the content itself is megabytes
+   * with tens of thousands of tokens, not worth keeping). */
+  private lastDigest?: string;
   private lastWriteAt = 0;
   private lastCostMs = 0;
   private writing: Promise<void> = Promise.resolve();
@@ -75,10 +77,11 @@ export class StatusFileWriter {
     this.lastWriteAt = started;
     const { updatedAt, ...rest } = this.snapshot();
     const content = JSON.stringify(rest);
-    if (content === this.lastContent) return;
+    const digest = createHash('sha256').update(content).digest('base64');
+    if (digest === this.lastDigest) return;
     // updatedAt first, then the rest: one serialisation serves both the comparison and the file.
     await writeAtomically(this.file, `{"updatedAt":${JSON.stringify(updatedAt)},${content.slice(1)}\n`, { durable: false })
-      .then(() => { this.lastContent = content; }, this.onError);
+      .then(() => { this.lastDigest = digest; }, this.onError);
     this.lastCostMs = Date.now() - started;
   }
 
