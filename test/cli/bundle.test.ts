@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { COMMAND_LOADERS } from '../../lib/cli/commands/index.js';
+import { COMMANDS } from '../../lib/cli/registry.js';
 import { repoRoot } from '../support/cli.js';
 import { fakeJwt, Sandbox } from '../support/sandbox.js';
 
@@ -45,6 +47,10 @@ describe('CLI bundle', () => {
       assert.ok(!files.includes('chunk-jose.cjs'), `${args[0]} loaded jose`);
       assert.ok(!/NativeModule (https?|tls)\b|undici|chokidar|execa/.test(modules), `${args[0]} loaded HTTP, fetch, chokidar or execa`);
     }
+  });
+
+  it('every registered command but discover (in main) has a loader, and nothing else does', () => {
+    assert.deepEqual(Object.keys(COMMAND_LOADERS).sort(), COMMANDS.map((c) => c.name).filter((n) => n !== 'discover').sort());
   });
 
   it('every module is in exactly one file', () => {
