@@ -21,7 +21,8 @@ const root = resolve(new URL('..', import.meta.url).pathname);
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 // Bundled, so that a command reads one file instead of a package's dozen: jose (inspect --verify,
 // demo), env-paths, and proper-lockfile (every refresh) with plain fs for graceful-fs, whose
-// patching of fs costs milliseconds at each start for the few calls a lock makes.
+// patching of fs costs milliseconds at each start for the few calls a lock makes, and a two-line
+// `assert` for signal-exit's one call (scripts/bundle-shims/assert.cjs).
 const bundled = new Set(['jose', 'env-paths', 'proper-lockfile']);
 const MAIN = 'lib/cli/main.ts';
 const outdir = resolve(root, 'dist/cli');
@@ -34,7 +35,7 @@ const common = {
   absWorkingDir: root,
   external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter((name) => !bundled.has(name)),
   define: { TOKENENV_VERSION: JSON.stringify(pkg.version) },
-  alias: { 'graceful-fs': 'node:fs' },
+  alias: { 'graceful-fs': 'node:fs', assert: './scripts/bundle-shims/assert.cjs' },
   logLevel: 'warning',
   // main.ts reads package.json through import.meta only outside the bundle.
   logOverride: { 'empty-import-meta': 'silent' },

@@ -1,6 +1,5 @@
 // One watcher per config file: a pid file in tokenenv's private directory. A pid file whose
 // process is gone is stale and taken over.
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
@@ -13,7 +12,7 @@ export class AlreadyRunningError extends TokenenvError {
 
 /** Files of the watcher for `configKey` (the config's path): pid file and status file. */
 export function watcherFiles(stateDir: string, configKey: string): { pidFile: string; statusFile: string } {
-  const id = createHash('sha256').update(configKey).digest('hex').slice(0, 16);
+  const id = fnv1a64(configKey);
   return { pidFile: join(stateDir, `watch-${id}.pid`), statusFile: join(stateDir, `watch-${id}.json`) };
 }
 
@@ -63,4 +62,12 @@ export function claimInstance(stateDir: string, pidFile: string, euid: number, w
     }
   }
   throw new AlreadyRunningError(`a watcher for ${what} is starting at the same time`);
+}
+
+/** 64-bit FNV-1a of the UTF-8 bytes, 16 hex digits. A name for a config's files in a private
+ * directory needs no cryptographic hash, and node:crypto would cost `tokenenv status` 2–3 ms. */
+function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
+  return hash.toString(16).padStart(16, '0');
 }

@@ -1,8 +1,6 @@
 // The watcher's status file, read by `tokenenv status`: what each token's last check found and
 // when the next one is due. Written atomically, batched, only when it changed.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeAtomically } from '../files/write.js';
 import type { RefreshAction } from '../refresh/refresh.js';
 
 export interface TokenStatus {
@@ -72,6 +70,8 @@ export class StatusFileWriter {
   }
 
   private async writeNow(): Promise<void> {
+    // Loaded here, not with the module: `tokenenv status` reads the file and writes nothing.
+    const [{ createHash }, { writeAtomically }] = await Promise.all([import('node:crypto'), import('../files/write.js')]);
     const started = Date.now();
     // Spacing counts from the start of a write (or of a comparison: it serialises everything too).
     this.lastWriteAt = started;
