@@ -1,7 +1,7 @@
 // One refresh per token at a time, across processes: proper-lockfile's mkdir locks, kept in
-// tokenenv's private directory, named after a hash of the token file's path.
-import { createHash } from 'node:crypto';
+// tokenenv's private directory, named after a hash of the token file's path (FNV: a name, not a secret).
 import { join } from 'node:path';
+import { fnv1a64 } from '../core/fnv.js';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { ensurePrivateDirectory } from './private-dir.js';
 
@@ -19,8 +19,7 @@ export class LockError extends TokenenvError {
 }
 
 export function lockPathFor(target: string, stateDir: string): string {
-  const digest = createHash('sha256').update(target).digest('hex').slice(0, 32);
-  return join(stateDir, 'locks', digest);
+  return join(stateDir, 'locks', fnv1a64(target));
 }
 
 /** Runs `fn` while holding the lock for `target` (a token file path). */

@@ -1,8 +1,7 @@
 // Writing token files: atomically (a new 0600 file in the same directory, fsync, rename over
 // the target), never through a symbolic link, never over a file someone else owns. Readers see
 // the old token or the new one, never a missing, empty or partial file.
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fsp, type Stats } from 'node:fs';
+import { closeSync, constants, openSync, promises as fsp, readSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
 
@@ -117,7 +116,7 @@ export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo
 /** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file. */
 export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}): Promise<void> {
   const durable = options.durable ?? true;
-  const temp = join(dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}`);
+  const temp = join(dirname(target), `${tempPrefix(target)}${await randomHex(6)}`);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let handle: fsp.FileHandle | undefined;
   try {
@@ -143,4 +142,21 @@ async function syncDirectory(dir: string): Promise<void> {
   const handle = await fsp.open(dir, constants.O_RDONLY).catch(() => undefined);
   await handle?.sync().catch(() => undefined);
   await handle?.close();
+}
+
+/** `bytes` random bytes as hex, for temporary names others cannot guess (and so cannot plant in a
+ * shared directory): from /dev/urandom, as node:crypto would cost a refresh 2–3 ms to load. */
+async function randomHex(bytes: number): Promise<string> {
+  const buffer = Buffer.alloc(bytes);
+  try {
+    const fd = openSync('/dev/urandom', constants.O_RDONLY);
+    try {
+      if (readSync(fd, buffer, 0, bytes, null) === bytes) return buffer.toString('hex');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // No /dev/urandom here: below.
+  }
+  return (await import('node:crypto')).randomBytes(bytes).toString('hex');
 }

@@ -2,6 +2,7 @@
 // process is gone is stale and taken over.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { fnv1a64 } from '../core/fnv.js';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { ensurePrivateDirectory } from '../files/private-dir.js';
 
@@ -62,12 +63,4 @@ export function claimInstance(stateDir: string, pidFile: string, euid: number, w
     }
   }
   throw new AlreadyRunningError(`a watcher for ${what} is starting at the same time`);
-}
-
-/** 64-bit FNV-1a of the UTF-8 bytes, 16 hex digits. A name for a config's files in a private
- * directory needs no cryptographic hash, and node:crypto would cost `tokenenv status` 2–3 ms. */
-function fnv1a64(text: string): string {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text, 'utf8')) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
-  return hash.toString(16).padStart(16, '0');
 }
