@@ -4,7 +4,7 @@ import { formatDuration, formatRelative } from '../../core/duration.js';
 import { wouldAccept, type Acceptance } from '../../token/acceptance.js';
 import { NoTokenFileError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { verifyToken, type Verification } from '../../token/verify.js';
+import type { Verification } from '../../token/verify.js';
 import { readOpenedSync, readTokenFileSync } from '../../files/read.js';
 import { extractToken } from '../../token/syntax.js';
 import { parseCommandArgs, type CliIo, type Command } from '../io.js';
@@ -122,7 +122,8 @@ Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token, unsafe file, bad signatu
     const { token, origin } = given === undefined ? discovered(io, values.purpose) : readGivenToken(given);
     const now = io.now();
     const claims = decodeClaims(token);
-    const verification = values.verify ? await verifyToken(token, { now, env: io.env }) : undefined;
+    // --verify alone needs HTTP and jose: loaded only then.
+    const verification = values.verify ? await (await import('../../token/verify.js')).verifyToken(token, { now, env: io.env }) : undefined;
     const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op) : undefined;
     if (values.json) {
       const payload = claims.format === 'jwt' ? claims.payload : null;
