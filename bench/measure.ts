@@ -1,6 +1,10 @@
 // Small measuring helpers: every figure is a ratio against a baseline measured in the same run,
 // with the two interleaved so that machine noise hits both alike.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** BENCH_QUICK=1: fewer rounds and shorter waits, for a run of a few minutes. */
+export const QUICK = process.env.BENCH_QUICK === '1';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -58,5 +62,47 @@ export function report(name: string, unit: string, r: { subject: number; baselin
   const fmt = (v: number) => (unit === 'ns' ? `${(v / 1000).toFixed(2)} µs` : `${v.toFixed(1)} ms`);
   const verdict = Number.isFinite(target) ? ` (target <= ${target}x) ${ok ? 'OK' : 'OVER TARGET'}` : ' (for information)';
   console.log(`${name}: ${fmt(r.subject)} vs baseline ${fmt(r.baseline)} = ${r.ratio.toFixed(2)}x${verdict}`);
+  record(name, `${r.ratio.toFixed(2)}x (${fmt(r.subject)} vs ${fmt(r.baseline)})`, Number.isFinite(target) ? `≤ ${target}x` : '', Number.isFinite(target) ? ok : undefined);
   return ok;
 }
+
+/** One row of the closing table: every printed figure, for the README's performance section. */
+export interface Row {
+  what: string;
+  figure: string;
+  target: string;
+  /** undefined: for information. */
+  ok?: boolean;
+}
+
+export const table: Row[] = [];
+
+export function record(what: string, figure: string, target: string, ok?: boolean): void {
+  table.push({ what, figure, target, ok });
+}
+
+export function verdict(ok: boolean): string {
+  return ok ? 'OK' : 'OVER TARGET';
+}
+
+/** The closing table, in markdown. */
+export function markdownTable(): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const lines = ['| what | figure | target | |', '|---|---|---|---|'];
+  for (const row of table) lines.push(`| ${cell(row.what)} | ${cell(row.figure)} | ${cell(row.target || 'for information')} | ${row.ok === undefined ? '' : row.ok ? 'OK' : 'OVER'} |`);
+  return lines.join('\n');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resident memory (MB) and CPU time used so far (ms) of a process, from /proc. */
+export function procStats(pid: number): { rssMb: number; cpuMs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { rssMb: rssKb / 1024, cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+}
+
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim() || 100);

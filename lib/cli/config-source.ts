@@ -6,7 +6,7 @@ import { splitCommandLine } from '../config/words.js';
 import { tokenLocation } from '../discovery/discovery.js';
 import { UsageError } from '../core/errors.js';
 import type { CliIo } from './io.js';
-import { parseSeconds } from './io.js';
+import { parseSeconds, shown } from './io.js';
 
 /** Options shared by commands that take a config or an ad-hoc token. */
 export const CONFIG_OPTIONS = {
@@ -37,7 +37,7 @@ function adHocAccount(values: Values): AccountConfig | undefined {
   const chosen = [values['oidc-agent'] && 'oidc-agent', values.command && 'command', values['from-file'] && 'from-file', values['client-id'] && 'client-id'].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`choose one source: --${chosen.join(', --')}`);
   if (values['oidc-agent']) return { ...base, type: 'oidc-agent', oidcAccount: values['oidc-agent'] };
-  if (values.command) return { ...base, type: 'command', command: splitCommandLine(values.command) };
+  if (values.command) return { ...base, type: 'command', command: commandWords(values.command) };
   if (values['from-file']) return { ...base, type: 'file', path: values['from-file'] };
   if (values['client-id']) {
     if (!values['client-secret-file']) throw new UsageError('--client-id needs --client-secret-file (secrets never go in argv)');
@@ -48,6 +48,18 @@ function adHocAccount(values: Values): AccountConfig | undefined {
     };
   }
   return undefined;
+}
+
+/** --command split like a shell would (never run by one); a mistake in it is a usage error. */
+function commandWords(text: string): string[] {
+  let words: string[];
+  try {
+    words = splitCommandLine(text);
+  } catch (error) {
+    throw new UsageError(`--command: ${(error as Error).message} in ${shown(text)}`);
+  }
+  if (words.length === 0) throw new UsageError('--command: empty');
+  return words;
 }
 
 export interface CommandConfig {

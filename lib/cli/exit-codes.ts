@@ -9,6 +9,8 @@ export const ExitCode = {
   noToken: 3,
   badToken: 4,
   expired: 5,
+  /** The signature could not be checked: the issuer's configuration or keys are out of reach. */
+  cannotVerify: 6,
 } as const;
 
 const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -24,8 +26,14 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ERR_VERIFY_FAILED: ExitCode.badToken,
   ERR_NOT_ACCEPTED: ExitCode.badToken,
   ERR_TOKEN_EXPIRED: ExitCode.expired,
+  ERR_VERIFY_UNAVAILABLE: ExitCode.cannotVerify,
 };
 
+/** The exit code for an error code. */
+export function exitCodeFor(code: ErrorCode): number {
+  return EXIT_BY_CODE[code] ?? ExitCode.failure;
+}
+
 export function exitCodeOf(error: unknown): number {
-  return isTokenenvError(error) ? EXIT_BY_CODE[error.code] ?? ExitCode.failure : ExitCode.failure;
+  return isTokenenvError(error) ? exitCodeFor(error.code) : ExitCode.failure;
 }

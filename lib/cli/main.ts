@@ -1,10 +1,10 @@
 // The `tokenenv` command: dispatches to its commands. `discover` (used in `$(tokenenv discover)`
 // and shell hooks) is part of this module; the others are loaded only when run.
-import { isTokenenvError } from '../core/errors.js';
+import { isTokenenvError, UsageError } from '../core/errors.js';
 import { command as discover } from './commands/discover.js';
 import { COMMAND_LOADERS } from './commands/index.js';
 import { exitCodeOf, ExitCode } from './exit-codes.js';
-import { flushOutput, isHelpRequest, processIo, type CliIo, type Command } from './io.js';
+import { flushOutput, isHelpRequest, processIo, shown, type CliIo, type Command } from './io.js';
 import { COMMANDS, isCommand } from './registry.js';
 
 async function loadCommand(name: string): Promise<Command> {
@@ -25,20 +25,29 @@ function overview(): string {
   for (const { name, summary } of COMMANDS) lines.push(`  ${name.padEnd(12)} ${summary}`);
   lines.push(`  ${'help'.padEnd(12)} show a command's options: tokenenv help COMMAND`, '',
     'Exit codes: 0 ok, 1 failure, 2 usage, 3 no token found, 4 invalid token or unsafe file,',
-    '            5 token expired or below --min-lifetime', '',
+    '            5 token expired or below --min-lifetime, 6 cannot verify (issuer out of reach)', '',
     'Options: -h, --help; -V, --version');
   return lines.join('\n') + '\n';
 }
 
-async function helpFor(name: string | undefined, io: CliIo): Promise<number> {
-  if (name === undefined || name === 'help') {
+const HELP_USAGE = `tokenenv help [COMMAND]
+
+Shows the options of COMMAND (the same as tokenenv COMMAND --help); without one, the list of
+commands.`;
+
+async function helpFor(args: string[], io: CliIo): Promise<number> {
+  // `tokenenv help inspect --help` asks for the same thing twice.
+  const [name, extra] = args.filter((a, i) => i === 0 || (a !== '--help' && a !== '-h'));
+  if (extra !== undefined) throw new UsageError(`help: unexpected argument ${shown(extra)}: it takes one COMMAND`);
+  if (name === undefined || name === '--help' || name === '-h') {
     io.stdout(overview());
     return ExitCode.ok;
   }
-  if (!isCommand(name)) {
-    io.stderr(`tokenenv: unknown command '${name}'; see tokenenv --help\n`);
-    return ExitCode.usage;
+  if (name === 'help') {
+    io.stdout(`Usage: ${HELP_USAGE}\n`);
+    return ExitCode.ok;
   }
+  if (!isCommand(name)) throw new UsageError(`help: unknown command ${shown(name)}; see tokenenv --help`);
   io.stdout(`Usage: ${(await loadCommand(name)).usage}\n`);
   return ExitCode.ok;
 }
@@ -46,15 +55,14 @@ async function helpFor(name: string | undefined, io: CliIo): Promise<number> {
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [first, ...rest] = argv;
   try {
-    if (first === undefined || first === '--help' || first === '-h') return await helpFor(undefined, io);
-    if (first === 'help') return await helpFor(rest[0], io);
+    if (first === undefined || first === '--help' || first === '-h') return await helpFor([], io);
+    if (first === 'help') return await helpFor(rest, io);
     if (first === '--version' || first === '-V') {
       io.stdout(`tokenenv ${await version()}\n`);
       return ExitCode.ok;
     }
     if (!isCommand(first)) {
-      io.stderr(`tokenenv: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'; see tokenenv --help\n`);
-      return ExitCode.usage;
+      throw new UsageError(`unknown ${first.startsWith('-') ? 'option' : 'command'} ${shown(first)}; see tokenenv --help`);
     }
     const command = await loadCommand(first);
     try {

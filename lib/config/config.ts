@@ -1,10 +1,13 @@
 // Loading and checking tokenenv's config (an osg-token-renewer config.ini works unchanged).
 // Every problem names file, line and key; `loadConfig` collects them all for `config check`.
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../core/environment.js';
 import { TokenenvError, UsageError, type ErrorCode } from '../core/errors.js';
 import { tokenLocation } from '../discovery/discovery.js';
+import { resolveOwner } from '../files/owner.js';
 import { configCandidates } from '../files/paths.js';
+import { MAX_CONFIG_BYTES, readSecretFile, readTrustedFile, secretExposureNote, UntrustedFileError } from '../files/trust.js';
 import { IniError, parseIni, type IniDocument } from './ini.js';
 import { ACCOUNT_KEYS, DEFAULTS, ENDPOINT_KEYS, SOURCE_TYPES, TOKEN_KEYS, type SourceType } from './schema.js';
 import { splitCommandLine } from './words.js';
@@ -63,8 +66,12 @@ export interface Config {
 
 export interface LoadedConfig {
   config: Config;
-  /** Every problem found; the config holds only the sections that were usable. */
+  /** Every problem found; the config holds only the sections that were usable (none at all when
+   * the file itself may not be trusted). */
   problems: IniError[];
+  /** Things that work but probably not as meant (a value that seems to carry a comment, a
+   * secret its group can read); each message says "warning:". */
+  warnings: IniError[];
 }
 
 export class ConfigNotFoundError extends TokenenvError {
@@ -72,27 +79,49 @@ export class ConfigNotFoundError extends TokenenvError {
   override name = 'ConfigNotFoundError';
 }
 
-/** The config file to read: `--config`, $TOKENENV_CONFIG, the user's, /etc/tokenenv/config.ini. */
+/** The config file to read: `--config`, $TOKENENV_CONFIG, the user's, /etc/tokenenv/config.ini,
+ * then osg-token-renewer's ($OSG_TOKEN_RENEWER_CONFIG_PATH, /etc/osg/token-renewer/config.ini). */
 export function findConfigFile(explicit: string | undefined, env: TokenEnvironment['env']): string {
   if (explicit) return explicit;
   const candidates = configCandidates(env);
-  for (const { path, origin } of candidates) {
+  for (const { path, origin, foreign } of candidates) {
     if (origin === 'TOKENENV_CONFIG') return path; // named explicitly: a missing file is an error
+    if (foreign) {
+      // Another tool's file, often readable by its service account only: a user who cannot read
+      // it has no config, rather than a broken one.
+      if (readable(path)) return path;
+      continue;
+    }
     // Anything but "no such file" (a directory, no permission) is reported when reading it.
     if (statSync(path, { throwIfNoEntry: false }) !== undefined) return path;
   }
   throw new ConfigNotFoundError(`no config file: looked for ${candidates.map((c) => c.path).join(', ')}; pass --config FILE or use flags such as --oidc-agent ACCOUNT`);
 }
 
-function readConfigText(path: string): string {
+function readable(path: string): boolean {
   try {
-    return readFileSync(path, 'utf8');
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The config's text when the file may be trusted (lib/files/trust.ts), else the problem. */
+function readConfigFile(path: string, euid: number): { text: string; stat: Stats } | { problem: IniError } {
+  try {
+    return readTrustedFile(path, { euid, maxBytes: MAX_CONFIG_BYTES });
   } catch (error) {
-    throw new ConfigNotFoundError(`${path}: cannot read the config (${(error as NodeJS.ErrnoException).code})`);
+    if (!(error instanceof UntrustedFileError)) throw error;
+    // Not there or not readable at all: as before, an error of its own.
+    if (error.errno) throw new ConfigNotFoundError(`${path}: cannot read the config (${error.errno})`);
+    return { problem: new IniError('UntrustedFileError', { file: path, line: 0 }, `${error.reason}; refusing to use this config`) };
   }
 }
 
 const SECTION = /^(account|token|endpoint)\s+(\S.*)$/;
+// A name that would break a log line or a terminal (U+2028/U+2029 are line breaks to some readers).
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029]/u;
 
 export interface LoadOptions extends EnvironmentOptions {
   /** `--config FILE`. */
@@ -115,18 +144,30 @@ export function loadValidConfig(options: LoadOptions = {}): Config {
   return config;
 }
 
-/** Reads, parses and checks the config file (see findConfigFile); problems are collected. */
+/** Reads, parses and checks the config file (see findConfigFile); problems are collected. A
+ * syntax error is thrown (IniError): nothing of such a file is used. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const environment = resolveEnvironment(options);
-  const file = findConfigFile(options.file, environment.env);
-  const doc = parseIni(readConfigText(file), file);
-  return interpretConfig(doc, environment);
+  return loadConfigFile(findConfigFile(options.file, environment.env), environment);
 }
 
-/** Turns a parsed INI document into accounts and tokens, collecting every problem. */
-export function interpretConfig(doc: IniDocument, environment: TokenEnvironment): LoadedConfig {
+/** loadConfig for a known file. */
+export function loadConfigFile(file: string, environment: TokenEnvironment): LoadedConfig {
+  const read = readConfigFile(file, environment.euid);
+  if ('problem' in read) return { config: emptyConfig(file), problems: [read.problem], warnings: [] };
+  return interpretConfig(parseIni(read.text, file), environment, read.stat);
+}
+
+function emptyConfig(file: string): Config {
+  return { file, accounts: new Map(), tokens: [], endpoints: new Map() };
+}
+
+/** Turns a parsed INI document into accounts and tokens, collecting every problem. `stat` is
+ * the config file's, to judge secrets kept in it. */
+export function interpretConfig(doc: IniDocument, environment: TokenEnvironment, stat?: Stats): LoadedConfig {
   const problems: IniError[] = [];
-  const config: Config = { file: doc.file, accounts: new Map(), tokens: [], endpoints: new Map() };
+  const warnings: IniError[] = [];
+  const config = emptyConfig(doc.file);
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
@@ -140,6 +181,10 @@ export function interpretConfig(doc: IniDocument, environment: TokenEnvironment)
   const tokenSections: [string, string][] = [];
   const endpointSections: [string, string][] = [];
   for (const section of doc.sections) {
+    if (UNPRINTABLE.test(section.name)) {
+      problems.push(doc.errorAt(section.name, undefined, 'section name has a control character or a line separator (U+2028, U+2029)'));
+      continue;
+    }
     const match = SECTION.exec(section.name);
     if (!match) {
       problems.push(doc.errorAt(section.name, undefined, 'unknown section: expected [account NAME], [token NAME] or [endpoint ENDPOINT]'));
@@ -149,7 +194,7 @@ export function interpretConfig(doc: IniDocument, environment: TokenEnvironment)
     if (kind === 'endpoint') {
       endpointSections.push([section.name, name.trim()]);
     } else if (kind === 'account') {
-      const account = attempt(() => readAccount(doc, section.name, name.trim(), problems));
+      const account = attempt(() => readAccount(doc, section.name, name.trim(), environment, problems, warnings));
       if (account) config.accounts.set(account.name, account);
     } else {
       tokenSections.push([section.name, name.trim()]);
@@ -163,8 +208,68 @@ export function interpretConfig(doc: IniDocument, environment: TokenEnvironment)
     const token = attempt(() => readToken(doc, section, name, config, environment, problems));
     if (token) config.tokens.push(token);
   }
+  problems.push(...sharedFiles(doc, config.tokens));
+  if (stat) checkInlineSecrets(doc, config, stat, problems, warnings);
+  warnings.push(...inlineComments(doc));
   problems.sort((a, b) => a.line - b.line);
-  return { config, problems };
+  warnings.sort((a, b) => a.line - b.line);
+  return { config, problems, warnings };
+}
+
+/** Where a file really is, so that two spellings of one file compare equal. */
+function fileIdentity(path: string): string {
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return resolve(path);
+  }
+}
+
+// Each token has a file of its own: two tokens writing one file would overwrite each other
+// (and `[token CE1]` and `[token ce1]`, or `a b` and `a-b`, get the same default file name).
+function sharedFiles(doc: IniDocument, tokens: readonly TokenConfig[]): IniError[] {
+  const problems: IniError[] = [];
+  const owners = new Map<string, TokenConfig>();
+  for (const token of tokens) {
+    const identity = fileIdentity(token.path);
+    const first = owners.get(identity);
+    if (!first) {
+      owners.set(identity, token);
+      continue;
+    }
+    const section = `token ${token.name}`;
+    const firstLine = doc.section(`token ${first.name}`)?.line ?? 0;
+    const key = doc.has(section, 'token_path') ? 'token_path' : undefined;
+    const fix = key ? 'give each token its own token_path' : 'rename one, or give it a token_path';
+    problems.push(doc.errorAt(section, key, `writes the same file as [token ${first.name}] (line ${firstLine}), ${token.path}: ${fix}`));
+  }
+  return problems;
+}
+
+// client_secret kept in the config is exactly as private as the config file.
+function checkInlineSecrets(doc: IniDocument, config: Config, stat: Stats, problems: IniError[], warnings: IniError[]): void {
+  for (const account of config.accounts.values()) {
+    if (!account.clientSecret) continue;
+    const { problem, warning } = secretExposureNote(doc.file, stat.mode, 'client_secret');
+    const section = `account ${account.name}`;
+    if (problem) problems.push(doc.errorAt(section, 'client_secret', `${doc.file} ${problem}, or move the secret to client_secret_file`));
+    else if (warning) warnings.push(doc.errorAt(section, 'client_secret', `warning: ${warning}`));
+  }
+}
+
+// configparser has no inline comments: `url = https://x/token   # or: issuer = …` reads as one
+// value, comment included. Say so, without changing what is read (and without the value).
+function inlineComments(doc: IniDocument): IniError[] {
+  const warnings: IniError[] = [];
+  for (const section of [...(doc.defaults ? [doc.defaults] : []), ...doc.sections]) {
+    for (const entry of section.entries.values()) {
+      const found = /\s([#;])/.exec(entry.value);
+      if (!found) continue;
+      warnings.push(doc.errorAt(section.name, entry.key,
+        `warning: the value has " ${found[1]}" in it, which configparser keeps as part of the value (not a comment); put comments on lines of their own`));
+    }
+  }
+  return warnings;
 }
 
 /** A number of seconds; a bad value is recorded as a problem and the default used, so that
@@ -197,7 +302,7 @@ function checkKeys(doc: IniDocument, section: string, allowed: (key: string) => 
   }
 }
 
-function readAccount(doc: IniDocument, section: string, name: string, problems: IniError[]): AccountConfig {
+function readAccount(doc: IniDocument, section: string, name: string, environment: TokenEnvironment, problems: IniError[], warnings: IniError[]): AccountConfig {
   const type = inferType(doc, section);
   checkKeys(doc, section, (key) => {
     const types = ACCOUNT_KEYS[key];
@@ -239,7 +344,16 @@ function readAccount(doc: IniDocument, section: string, name: string, problems: 
   set('command', words('command'));
   set('htgettokenOptions', words('htgettoken_options'));
   requireKeys(doc, section, account, problems);
+  const secret = secretFileOf(account);
+  if (secret) checkSecretFile(doc, section, secret.key, secret.path, environment.euid, problems, warnings);
   return account;
+}
+
+/** The file an account keeps its secret in, with its config key. */
+function secretFileOf(account: AccountConfig): { key: string; path: string } | undefined {
+  if (account.type === 'client-credentials' && account.clientSecretFile) return { key: 'client_secret_file', path: account.clientSecretFile };
+  if (account.type === 'oidc-agent' && account.passwordFile) return { key: 'password_file', path: account.passwordFile };
+  return undefined;
 }
 
 function requireKeys(doc: IniDocument, section: string, account: AccountConfig, problems: IniError[]): void {
@@ -249,11 +363,6 @@ function requireKeys(doc: IniDocument, section: string, account: AccountConfig, 
       if (!account.clientId) missing('client_id');
       if (!account.tokenRequestUrl && !account.issuer) missing('token_request_url or issuer');
       if (!account.clientSecret && !account.clientSecretFile) missing('client_secret or client_secret_file');
-      if (account.clientSecretFile) checkReadable(doc, section, 'client_secret_file', account.clientSecretFile, problems);
-      if (account.caFile) checkReadable(doc, section, 'ca_file', account.caFile, problems);
-      break;
-    case 'oidc-agent':
-      if (account.passwordFile) checkReadable(doc, section, 'password_file', account.passwordFile, problems);
       break;
     case 'htgettoken':
       if (!account.vaultServer && !account.htgettokenOptions) missing('vault_server (or htgettoken_options)');
@@ -267,11 +376,14 @@ function requireKeys(doc: IniDocument, section: string, account: AccountConfig, 
   }
 }
 
-function checkReadable(doc: IniDocument, section: string, key: string, path: string, problems: IniError[]): void {
+/** A secret file must be readable, and trusted (lib/files/trust.ts). */
+function checkSecretFile(doc: IniDocument, section: string, key: string, path: string, euid: number, problems: IniError[], warnings: IniError[]): void {
   try {
-    readFileSync(path).fill(0);
+    const { warnings: notes } = readSecretFile(path, euid, { read: false });
+    for (const note of notes) warnings.push(doc.errorAt(section, key, `warning: ${note}`));
   } catch (error) {
-    problems.push(doc.errorAt(section, key, `${path}: cannot read (${(error as NodeJS.ErrnoException).code})`));
+    if (!(error instanceof UntrustedFileError)) throw error;
+    problems.push(doc.errorAt(section, key, error.message));
   }
 }
 
@@ -302,6 +414,13 @@ function readToken(doc: IniDocument, section: string, name: string, config: Conf
   for (const [key, field] of [['audience', 'audience'], ['scope', 'scope'], ['owner', 'owner']] as const) {
     const value = doc.get(section, key)?.trim();
     if (value) token[field] = value;
+  }
+  if (token.owner) {
+    try {
+      resolveOwner(token.owner);
+    } catch (error) {
+      problems.push(doc.errorAt(section, 'owner', `${(error as Error).message}: use an existing user name or a uid`));
+    }
   }
   if (explicitPath && !explicitPath.startsWith('/')) problems.push(doc.errorAt(section, 'token_path', 'must be an absolute path'));
   return token;

@@ -15,6 +15,12 @@
 // - BasicInterpolation at lookup time: `%%` → `%`, `%(name)s` → the value of name in the same
 //   section or DEFAULT (recursively, at most 10 levels), any other `%` is an error.
 //
+// Deliberate addition: interpolation is bounded in size as well as depth. Ten levels of ten
+// references each expand a 714-byte file into 10^10 characters (a "billion laughs"), which
+// Python builds for minutes and V8 cannot build at all. A value may expand to at most
+// MAX_INTERPOLATED_LENGTH characters, and one document's lookups together to MAX_DOCUMENT_EXPANSION:
+// beyond either, the lookup is an InterpolationSizeError with file, line and key.
+//
 // Line breaks are those of a Python text file (universal newlines: "\n", "\r\n", "\r") and
 // "whitespace" is Python's str.isspace() set, which differs from JavaScript's \s.
 //
@@ -32,6 +38,10 @@ export const DEFAULT_SECTION = 'DEFAULT';
 
 /** configparser's MAX_INTERPOLATION_DEPTH. */
 export const MAX_INTERPOLATION_DEPTH = 10;
+/** Characters one interpolated value may have (tokenenv's own bound; configparser has none). */
+export const MAX_INTERPOLATED_LENGTH = 64 * 1024;
+/** Characters all interpolated lookups in one document may produce together. */
+export const MAX_DOCUMENT_EXPANSION = 4 * 1024 * 1024;
 
 /** Python's exception class names, so tests and callers can match configparser one to one. */
 export type IniErrorKind =
@@ -42,6 +52,10 @@ export type IniErrorKind =
   | 'InterpolationSyntaxError'
   | 'InterpolationMissingOptionError'
   | 'InterpolationDepthError'
+  /** tokenenv's own: an interpolated value over MAX_INTERPOLATED_LENGTH (see the top). */
+  | 'InterpolationSizeError'
+  /** tokenenv's own: the file itself may not be used (see lib/files/trust.ts). */
+  | 'UntrustedFileError'
   /** Raised by callers through IniDocument.errorAt(): a value that is well-formed INI but wrong. */
   | 'InvalidValueError';
 
@@ -68,7 +82,8 @@ export class IniError extends TokenenvError {
     /** For ParsingError: every bad line, in order (configparser reports them all at once). */
     readonly lines: readonly number[] = [where.line],
   ) {
-    super(`${where.file}:${where.line}: ${describe(where)}${problem}`);
+    // Line 0: a problem with the whole file (its owner or mode), not with one line.
+    super(`${where.file}${where.line > 0 ? `:${where.line}` : ''}: ${describe(where)}${problem}`);
     this.file = where.file;
     this.line = where.line;
     if (where.section !== undefined) this.section = where.section;
@@ -162,10 +177,19 @@ export class IniDocument {
   get(section: string, key: string): string | undefined {
     const entry = this.entry(section, key);
     if (entry === undefined) return undefined;
-    const out: string[] = [];
+    if (!entry.value.includes('%')) return entry.value;
+    const out: Expansion = { parts: [], length: 0 };
     this.interpolate(section, entry, entry, 1, out);
-    return out.join('');
+    this.expanded += out.length;
+    if (this.expanded > MAX_DOCUMENT_EXPANSION) {
+      throw new IniError('InterpolationSizeError', { file: this.file, line: entry.line, section, key: entry.key },
+        `%(name)s references in this file expand to more than ${MAX_DOCUMENT_EXPANSION} characters in all`);
+    }
+    return out.parts.join('');
   }
+
+  /** Characters produced by interpolation so far (bounded by MAX_DOCUMENT_EXPANSION). */
+  private expanded = 0;
 
   /** An error pointing at `key` in `section` (or at the section header): for later validation. */
   errorAt(section: string, key: string | undefined, problem: string): IniError {
@@ -178,7 +202,7 @@ export class IniDocument {
 
   // BasicInterpolation._interpolate_some, scanning `current` (the looked-up entry, or one it
   // refers to) for `%`. References resolve in `section`, then DEFAULT, even inside a DEFAULT value.
-  private interpolate(section: string, looked: IniEntry, current: IniEntry, depth: number, out: string[]): void {
+  private interpolate(section: string, looked: IniEntry, current: IniEntry, depth: number, out: Expansion): void {
     const fail = (kind: IniErrorKind, problem: string): IniError => {
       const via = current === looked ? '' : ` (in the value of "${current.key}", line ${current.line}, which it refers to)`;
       return new IniError(kind, { file: this.file, line: looked.line, section, key: looked.key }, problem + via);
@@ -186,19 +210,26 @@ export class IniDocument {
     if (depth > MAX_INTERPOLATION_DEPTH) {
       throw fail('InterpolationDepthError', `%(name)s references nested more than ${MAX_INTERPOLATION_DEPTH} levels deep (a reference loop?)`);
     }
+    const push = (text: string) => {
+      out.length += text.length;
+      if (out.length > MAX_INTERPOLATED_LENGTH) {
+        throw fail('InterpolationSizeError', `%(name)s references expand to more than ${MAX_INTERPOLATED_LENGTH} characters (references nested to multiply?)`);
+      }
+      out.parts.push(text);
+    };
     const raw = current.value;
     let i = 0;
     while (i < raw.length) {
       const p = raw.indexOf('%', i);
       if (p < 0) {
-        out.push(raw.slice(i));
+        push(raw.slice(i));
         return;
       }
-      out.push(raw.slice(i, p));
+      push(raw.slice(i, p));
       const next = raw[p + 1];
       const at = `'%' at character ${p + 1} of the value`;
       if (next === '%') {
-        out.push('%');
+        push('%');
         i = p + 2;
       } else if (next === '(') {
         const reference = /%\(([^)]+)\)s/y;
@@ -213,12 +244,17 @@ export class IniDocument {
           throw fail('InterpolationMissingOptionError', `${what} names a key that is not set in [${section}] or [${DEFAULT_SECTION}] (write '%%' for a literal percent sign)`);
         }
         if (target.value.includes('%')) this.interpolate(section, looked, target, depth + 1, out);
-        else out.push(target.value);
+        else push(target.value);
       } else {
         throw fail('InterpolationSyntaxError', `${at} must be followed by '%' or '(' (write '%%' for a literal percent sign)`);
       }
     }
   }
+}
+
+interface Expansion {
+  parts: string[];
+  length: number;
 }
 
 // Python's str.isspace() set (also what `re`'s \s matches on str). JavaScript's \s lacks
@@ -273,7 +309,9 @@ export function parseIni(text: string, fileName: string): IniDocument {
     }
     indentLevel = indent;
 
-    const header = /^\[(.+)\]/.exec(value); // greedy, and text after the last ']' is ignored, as in Python
+    // Greedy, and text after the last ']' is ignored, as in Python; Python's '.' is anything but
+    // "\n", while JavaScript's also stops at "\r", U+2028 and U+2029.
+    const header = /^\[([^\n]+)\]/.exec(value);
     if (header !== null) {
       const name = header[1] as string;
       if (name === DEFAULT_SECTION) {

@@ -145,6 +145,9 @@ function* discoverySequence(steps: StepRecord[]): Generator<TokenFileRequest, Fo
       const outcome = yield file;
       if (outcome.kind === 'missing') {
         step.skip(`${file.path}: ${outcome.reason}`);
+        // The spec moves on; a variable naming a missing file is still worth a word (a typo, a
+        // token that was deleted): a lower-priority token is about to be used instead.
+        if (!file.implicit) step.warnings = [`BEARER_TOKEN_FILE=${file.path}: ${outcome.reason}; using the next discovery step`];
         continue;
       }
       if (outcome.kind === 'error') return fail(index, outcome.error);
@@ -187,7 +190,8 @@ class DiscoveryResult implements DiscoveredToken {
     this.step = step.step;
     this.source = step.source;
     if (step.path !== undefined) this.path = step.path;
-    this.warnings = step.warnings;
+    // Warnings of every step: a skipped step can have one too (a missing BEARER_TOKEN_FILE).
+    this.warnings = steps.some((s) => s !== step && s.warnings.length > 0) ? steps.flatMap((s) => s.warnings) : step.warnings;
     this.#token = token;
   }
 

@@ -14,14 +14,27 @@ function userPaths(env: TokenEnvironment['env']) {
 }
 
 export const SYSTEM_CONFIG = '/etc/tokenenv/config.ini';
+/** osg-token-renewer's default config (its $OSG_TOKEN_RENEWER_CONFIG_PATH overrides it). */
+export const OSG_TOKEN_RENEWER_CONFIG = '/etc/osg/token-renewer/config.ini';
 
-/** Config files in lookup order after `--config`: $TOKENENV_CONFIG, the user's, the system's. */
-export function configCandidates(env: TokenEnvironment['env']): { path: string; origin: string }[] {
-  const candidates = [];
+export interface ConfigCandidate {
+  path: string;
+  origin: string;
+  /** Another tool's file: used only when this user can read it (see findConfigFile). */
+  foreign?: boolean;
+}
+
+/** Config files in lookup order after `--config`: $TOKENENV_CONFIG, the user's, the system's,
+ * then osg-token-renewer's, so that its users switch without flags. */
+export function configCandidates(env: TokenEnvironment['env']): ConfigCandidate[] {
+  const candidates: ConfigCandidate[] = [];
   const fromEnv = envValue(env, 'TOKENENV_CONFIG');
   if (fromEnv) candidates.push({ path: fromEnv, origin: 'TOKENENV_CONFIG' });
   candidates.push({ path: join(userPaths(env).config, 'config.ini'), origin: 'user config' });
   candidates.push({ path: SYSTEM_CONFIG, origin: 'system config' });
+  const osg = envValue(env, 'OSG_TOKEN_RENEWER_CONFIG_PATH');
+  if (osg) candidates.push({ path: osg, origin: 'OSG_TOKEN_RENEWER_CONFIG_PATH', foreign: true });
+  candidates.push({ path: OSG_TOKEN_RENEWER_CONFIG, origin: 'osg-token-renewer', foreign: true });
   return candidates;
 }
 

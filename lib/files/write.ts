@@ -1,9 +1,11 @@
 // Writing token files: atomically (a new 0600 file in the same directory, fsync, rename over
 // the target), never through a symbolic link, never over a file someone else owns. Readers see
-// the old token or the new one, never a missing, empty or partial file.
+// the old token or the new one, never a missing, empty or partial file. As root, the directory
+// is reached without following links that someone else controls (trusted-dir.ts).
 import { closeSync, constants, openSync, promises as fsp, readSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
+import { openTrustedDirectory, type TrustedDirectory } from './trusted-dir.js';
 
 export interface FileOwner {
   uid: number;
@@ -24,21 +26,22 @@ function tempPrefix(target: string): string {
   return `.${basename(target)}${TEMP_MARK}`;
 }
 
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+async function lstatOrUndefined(path: string, shown = path): Promise<Stats | undefined> {
   try {
     return await fsp.lstat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TokenFileError(path, `cannot inspect: ${(error as NodeJS.ErrnoException).code}`);
+    throw new TokenFileError(shown, `cannot inspect: ${(error as NodeJS.ErrnoException).code}`);
   }
 }
 
-/** Refuses targets that an atomic rename cannot replace safely. */
-async function checkTarget(target: string, options: WriteTokenOptions): Promise<void> {
+/** Refuses targets that an atomic rename cannot replace safely. `at` reaches `target` (through
+ * an opened directory, for root); messages name `target`. */
+async function checkTarget(target: string, at: string, options: WriteTokenOptions): Promise<void> {
   const dir = dirname(target);
   let dirStat: Stats;
   try {
-    dirStat = await fsp.stat(dir);
+    dirStat = await fsp.stat(dirname(at));
   } catch (error) {
     throw new TokenFileError(dir, `token directory unusable (${(error as NodeJS.ErrnoException).code})`);
   }
@@ -46,7 +49,7 @@ async function checkTarget(target: string, options: WriteTokenOptions): Promise<
   if (dirStat.mode & 0o002 && !(dirStat.mode & STICKY)) {
     throw new UnsafeFileError(dir, 'token directory is writable by every user without the sticky bit: anyone could replace the token');
   }
-  const existing = await lstatOrUndefined(target);
+  const existing = await lstatOrUndefined(at, target);
   if (!existing) return;
   if (existing.isSymbolicLink()) {
     throw new UnsafeFileError(target, 'is a symbolic link: tokenenv never writes through links; remove it or point the config at the real file');
@@ -65,8 +68,9 @@ async function checkTarget(target: string, options: WriteTokenOptions): Promise<
 const ORPHAN_RESCAN_MS = 3600_000;
 const orphanScans = new Map<string, { at: number; byPrefix: Map<string, string[]> }>();
 
-async function orphansOf(dir: string, prefix: string): Promise<string[]> {
-  let scan = orphanScans.get(dir);
+/** `key` names the directory (its path); `dir` is where to read it (an opened one, for root). */
+async function orphansOf(key: string, dir: string, prefix: string): Promise<string[]> {
+  let scan = orphanScans.get(key);
   if (!scan || Date.now() - scan.at > ORPHAN_RESCAN_MS) {
     const byPrefix = new Map<string, string[]>();
     for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
@@ -78,17 +82,18 @@ async function orphansOf(dir: string, prefix: string): Promise<string[]> {
       byPrefix.set(key, names);
     }
     scan = { at: Date.now(), byPrefix };
-    orphanScans.set(dir, scan);
+    orphanScans.set(key, scan);
   }
   const names = scan.byPrefix.get(prefix) ?? [];
   scan.byPrefix.delete(prefix);
   return names;
 }
 
-/** Removes temporary files left by writers that died (callers hold the token's lock). */
-async function removeOrphans(target: string): Promise<void> {
-  const dir = dirname(target);
-  const names = await orphansOf(dir, tempPrefix(target));
+/** Removes temporary files left by writers that died (callers hold the token's lock); `at` is
+ * the target reached through its opened directory (root), else the target itself. */
+async function removeOrphans(target: string, at: string): Promise<void> {
+  const dir = dirname(at);
+  const names = await orphansOf(dirname(target), dir, tempPrefix(target));
   await Promise.all(names.map((n) => fsp.unlink(join(dir, n)).catch(() => undefined)));
 }
 
@@ -102,9 +107,22 @@ export function forgetOrphanScans(): void {
  * lock (withTokenLock): orphaned temporary files of earlier writers are removed.
  */
 export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<void> {
-  await checkTarget(target, options);
-  await removeOrphans(target);
-  await writeAtomically(target, `${token}\n`, options);
+  const dir = tokenDirectory(target, options);
+  try {
+    const at = join(dir.path, basename(target));
+    await checkTarget(target, at, options);
+    await removeOrphans(target, at);
+    await writeAtomically(at, `${token}\n`, options, target);
+  } finally {
+    dir.close();
+  }
+}
+
+/** The target's directory: as root, opened without following links that others control (the
+ * file's owner and root are the only users trusted with its directories); else its path. */
+function tokenDirectory(target: string, options: WriteTokenOptions): TrustedDirectory {
+  if (process.geteuid?.() !== 0) return { path: dirname(target), close: () => undefined };
+  return openTrustedDirectory(dirname(target), [...new Set([0, options.chownTo?.uid ?? options.expectedUid])]);
 }
 
 export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo'> {
@@ -113,8 +131,9 @@ export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo
   durable?: boolean;
 }
 
-/** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file. */
-export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}): Promise<void> {
+/** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file.
+ * Messages name `shown` (the target, when `target` goes through an opened directory). */
+export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}, shown = target): Promise<void> {
   const durable = options.durable ?? true;
   const temp = join(dirname(target), `${tempPrefix(target)}${await randomHex(6)}`);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -132,7 +151,7 @@ export async function writeAtomically(target: string, content: string, options: 
     await handle?.close().catch(() => undefined);
     await fsp.unlink(temp).catch(() => undefined);
     if (error instanceof TokenFileError) throw error;
-    throw new TokenFileError(target, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new TokenFileError(shown, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (durable) await syncDirectory(dirname(target));
 }

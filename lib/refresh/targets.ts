@@ -6,6 +6,7 @@ import { DEFAULTS } from '../config/schema.js';
 import type { TokenEnvironment } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { tokenLocation } from '../discovery/discovery.js';
+import { joinScopes, requestFor } from '../token/operations.js';
 
 /** The default token: the one named `default`, or the only one. */
 export function defaultToken(config: Config): TokenConfig | undefined {
@@ -17,29 +18,69 @@ export function derivedAccount(config: Config, preferred?: string): string | und
   return preferred ?? defaultToken(config)?.account ?? (config.accounts.size === 1 ? [...config.accounts.keys()][0] : undefined);
 }
 
-/** The purpose suffix of an endpoint's token file; shell/tokenenv.sh computes the same with builtins. */
-export function endpointPurpose(endpoint: string): string {
-  return `tokenenv-ep-${endpoint.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 180)}`;
+/** One thing a call does at one endpoint: `operation` is a client or data operation
+ * (lib/token/operations.ts) or, with `scope`, replaced by an explicit scope. */
+export interface EndpointUse {
+  endpoint: string;
+  operation?: string;
+  scope?: string;
 }
 
-/** The token the shell wrappers use for `endpoint`: audience the endpoint unless an [endpoint]
- * section says otherwise; the default token when no endpoint is named. */
-export function wrapperToken(config: Config, endpoint: string | undefined, environment: Pick<TokenEnvironment, 'env' | 'euid' | 'tmpDir'>): TokenConfig | undefined {
+// The encoding of endpoints and scopes in file names; shell/tokenenv.sh computes the same with builtins.
+const fileSafe = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/** The purpose suffix of an endpoint's token file: the endpoints, then (after `--`) the scope asked for. */
+export function endpointPurpose(endpoint: string, scope?: string): string {
+  return `tokenenv-ep-${fileSafe(endpoint).slice(0, 180)}${scope ? `--${fileSafe(scope).slice(0, 60)}` : ''}`;
+}
+
+/** The scope a use asks for by default (not counting [endpoint] sections). */
+function requestOf(use: EndpointUse): string | undefined {
+  return use.scope ?? (use.operation ? requestFor([use.operation]) : undefined);
+}
+
+/**
+ * The token for one wrapped call: its audience is every endpoint it uses, its scope the union of
+ * what its operations need (lib/token/operations.ts), each overridden by an [endpoint] section
+ * (audience, scope, account, min_lifetime). Without endpoints: the default token.
+ * The file is named by the endpoints and the scope the operations ask for, so that the shell's
+ * fast path finds it without the config.
+ */
+export function callToken(config: Config, uses: EndpointUse[], environment: Pick<TokenEnvironment, 'env' | 'euid' | 'tmpDir'>): TokenConfig | undefined {
   const fallback = defaultToken(config);
-  if (!endpoint) return fallback;
-  const override = config.endpoints?.get(endpoint);
-  const account = derivedAccount(config, override?.account);
-  if (!account) throw new UsageError(`${config.file}: no account for endpoint ${endpoint}: add [endpoint ${endpoint}] with account = NAME, or a [token default]`);
-  const scope = override?.scope ?? fallback?.scope;
+  if (uses.length === 0) return fallback;
+  const endpoints = [...new Set(uses.map((u) => u.endpoint))];
+  const overrides = endpoints.map((e) => config.endpoints?.get(e));
+  const account = derivedAccount(config, overrides.find((o) => o?.account)?.account);
+  const named = endpoints.join(' ');
+  if (!account) throw new UsageError(`${config.file}: no account for endpoint ${named}: add [endpoint ${endpoints[0]}] with account = NAME, or a [token default]`);
+  const audience = joinScopes(endpoints.map((e, i) => overrides[i]?.audience ?? e));
+  const scope = joinScopes(uses.map((u) => config.endpoints?.get(u.endpoint)?.scope ?? requestOf(u) ?? ''));
+  const fileScope = joinScopes(uses.map((u) => requestOf(u) ?? ''));
+  const lifetimes = overrides.flatMap((o) => (o?.minLifetime !== undefined ? [o.minLifetime] : []));
+  const operations = [...new Set(uses.map((u) => u.operation ?? u.scope).filter(Boolean))];
   return {
-    name: `endpoint ${endpoint}`,
+    name: `endpoint ${named}${operations.length ? ` (${operations.join(', ')})` : ''}`,
     account,
-    path: tokenLocation({ ...environment, purpose: endpointPurpose(endpoint) }).path,
-    audience: override?.audience ?? endpoint,
+    path: tokenLocation({ ...environment, purpose: endpointPurpose(named, fileScope) }).path,
+    audience,
     ...(scope ? { scope } : {}),
-    minLifetime: override?.minLifetime ?? fallback?.minLifetime ?? DEFAULTS.minLifetime,
+    minLifetime: lifetimes.length ? Math.max(...lifetimes) : fallback?.minLifetime ?? DEFAULTS.minLifetime,
     refreshInterval: fallback?.refreshInterval ?? DEFAULTS.refreshInterval,
   };
+}
+
+/** The [endpoint] section a user would add to change what is asked for at `uses`' endpoints. */
+export function endpointAdvice(config: Config, token: TokenConfig, uses: EndpointUse[]): string {
+  const endpoint = uses[0]?.endpoint ?? '';
+  const section = config.endpoints?.has(endpoint) ? `the [endpoint ${endpoint}] section` : `an [endpoint ${endpoint}] section`;
+  return `asked for audience ${token.audience ?? '(none)'} and scope ${token.scope ?? '(the issuer\'s default)'}; ` +
+    `to ask for something else, set scope = … (or audience, account) in ${section} of ${config.file ?? 'the config'}`;
+}
+
+/** The token the shell wrappers use for `endpoint` and `operation` (see callToken). */
+export function wrapperToken(config: Config, endpoint: string | undefined, environment: Pick<TokenEnvironment, 'env' | 'euid' | 'tmpDir'>, operation?: string): TokenConfig | undefined {
+  return callToken(config, endpoint ? [{ endpoint, ...(operation ? { operation } : {}) }] : [], environment);
 }
 
 function slug(text: string): string {

@@ -1,9 +1,9 @@
 // `type = client-credentials`: the OAuth2 client-credentials grant against token_request_url,
 // or the token_endpoint of the issuer's OpenID configuration. The secret comes from
 // client_secret_file (preferred) or client_secret, and is never put in a message.
-import { readFileSync } from 'node:fs';
 import type { AccountConfig } from '../config/config.js';
 import { hasCode } from '../core/errors.js';
+import { readSecretFile, UntrustedFileError } from '../files/trust.js';
 import { getJson, parseJsonObject, request as httpRequest, type HttpResponse } from '../net/http.js';
 import { siteTrust } from '../net/trust.js';
 import { redact, SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
@@ -19,9 +19,11 @@ export class ClientCredentialsSource implements TokenSource {
     if (this.account.clientSecret) return this.account.clientSecret;
     const file = this.account.clientSecretFile!;
     try {
-      return readFileSync(file, 'utf8').split('\n')[0]!.trim();
+      // Bounded, never a FIFO, and only a file nobody else could have written or can read.
+      return readSecretFile(file, process.geteuid?.() ?? 0).text.split('\n')[0]!.trim();
     } catch (error) {
-      throw new SourceError(`${this.description}: client_secret_file ${file}: cannot read (${(error as NodeJS.ErrnoException).code})`);
+      if (error instanceof UntrustedFileError) throw new SourceError(`${this.description}: client_secret_file ${error.message}`);
+      throw error;
     }
   }
 

@@ -3,6 +3,7 @@
 // `oidc-add --pw-file`, as osg-token-renewer does; the password never appears in argv.
 import type { AccountConfig } from '../config/config.js';
 import { envValue } from '../core/environment.js';
+import { readSecretFile, UntrustedFileError } from '../files/trust.js';
 import { assertSuccess, runSourceCommand } from './run.js';
 import { SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
@@ -30,6 +31,13 @@ export class OidcAgentSource implements TokenSource {
   }
 
   private async load(context: SourceContext, env: Record<string, string>): Promise<void> {
+    // oidc-add reads the file itself: judge it first (owner, mode, a FIFO that would hang it).
+    try {
+      readSecretFile(this.account.passwordFile!, process.geteuid?.() ?? 0, { read: false });
+    } catch (error) {
+      if (error instanceof UntrustedFileError) throw new SourceError(`${this.description}: password_file ${error.message}`);
+      throw error;
+    }
     const result = await runSourceCommand(this.description, ['oidc-add', `--pw-file=${this.account.passwordFile}`, this.shortname], context, [], env);
     assertSuccess(`${this.description}: loading it with password_file ${this.account.passwordFile}`, 'oidc-add', result);
   }

@@ -1,7 +1,7 @@
 // What a token says about itself. JWTs are decoded (not verified) with jose; anything else is
 // an opaque token, which is valid but has no known claims or expiry.
 import { decodeJwt } from 'jose/jwt/decode';
-import { TokenExpiredError } from '../core/errors.js';
+import { InvalidTokenError, TokenExpiredError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 
 export interface JwtClaims {
@@ -19,6 +19,8 @@ export interface JwtClaims {
   issuedAt?: number;
   notBefore?: number;
   expiresAt?: number;
+  /** Claims present but unusable (`exp` as a string, a date out of range), claim → problem. */
+  malformed: Record<string, string>;
   /** The decoded payload, for `--json`. The signature is never kept. */
   payload: Record<string, unknown>;
 }
@@ -38,8 +40,19 @@ function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function asNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+// Seconds a JavaScript Date can hold (±8.64e15 ms): beyond, a date cannot even be shown.
+const MAX_DATE_SECONDS = 8.64e12;
+
+/** A NumericDate claim (RFC 7519: a number of seconds), or undefined with the problem noted. */
+function numericDate(payload: Record<string, unknown>, name: string, malformed: Record<string, string>): number | undefined {
+  const value = payload[name];
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_DATE_SECONDS) return value;
+  const shown = JSON.stringify(value) ?? String(value);
+  malformed[name] = typeof value === 'number'
+    ? `${shown} is out of range for a date`
+    : `${typeof value === 'string' ? 'a string' : value === null ? 'null' : `a${Array.isArray(value) ? 'n array' : `n ${typeof value}`}`} (${shown.length > 40 ? `${shown.slice(0, 37)}...` : shown}), not a number of seconds`;
+  return undefined;
 }
 
 function asStrings(value: unknown): string[] {
@@ -60,6 +73,7 @@ export function decodeClaims(token: string): TokenClaims {
     audience: asStrings(payload.aud),
     scopes: (asString(payload.scope) ?? asString(payload.scp) ?? '').split(' ').filter(Boolean),
     groups: asStrings(payload['wlcg.groups']),
+    malformed: {},
     payload,
   };
   const optional: Partial<JwtClaims> = {
@@ -68,9 +82,9 @@ export function decodeClaims(token: string): TokenClaims {
     profile: asString(payload['wlcg.ver']) !== undefined ? `wlcg:${asString(payload['wlcg.ver'])}` : asString(payload.ver),
     clientId: asString(payload.client_id) ?? asString(payload.azp),
     tokenId: asString(payload.jti),
-    issuedAt: asNumber(payload.iat),
-    notBefore: asNumber(payload.nbf),
-    expiresAt: asNumber(payload.exp),
+    issuedAt: numericDate(payload, 'iat', claims.malformed),
+    notBefore: numericDate(payload, 'nbf', claims.malformed),
+    expiresAt: numericDate(payload, 'exp', claims.malformed),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (claims as unknown as Record<string, unknown>)[key] = value;
@@ -85,9 +99,11 @@ export function secondsLeft(claims: TokenClaims, now: number): number | undefine
 
 /**
  * Throws TokenExpiredError when the token has expired or has less than `minLifetime` seconds
- * left. Tokens without an expiry pass: their freshness cannot be known.
+ * left, InvalidTokenError when its `exp` is malformed (every service refuses such a token).
+ * Tokens without an expiry pass: their freshness cannot be known.
  */
 export function assertLifetime(claims: TokenClaims, now: number, minLifetime = 0, where = 'token'): void {
+  if (claims.format === 'jwt' && claims.malformed.exp) throw new InvalidTokenError(where, `its exp claim is ${claims.malformed.exp}`);
   const left = secondsLeft(claims, now);
   if (left === undefined) return;
   if (left <= 0) throw new TokenExpiredError(`${where}: expired ${formatDuration(-left)} ago`);

@@ -1,8 +1,8 @@
 // Checking a JWT's signature against its issuer's published keys (OpenID discovery, then
-// JWKS, through lib/net; jose does the cryptography), and its iss, exp and nbf. Replaces pasting tokens into a
-// web page.
+// JWKS, through lib/net; jose does the cryptography), and its iss, exp and nbf. Replaces
+// pasting tokens into a web page.
 import type { JSONWebKeySet } from 'jose';
-import { hasCode } from '../core/errors.js';
+import { hasCode, type ErrorCode } from '../core/errors.js';
 import { getJson } from '../net/http.js';
 import { siteTrust, type SiteTrust } from '../net/trust.js';
 
@@ -16,6 +16,14 @@ export interface Verification {
   problem?: string;
   /** 'signature', 'expired', 'not-yet-valid', 'issuer', 'unreachable', 'format' */
   kind?: string;
+  /** When not ok: ERR_VERIFY_UNAVAILABLE when the issuer's configuration or keys could not be
+   * fetched (nothing is known about the signature), ERR_TOKEN_EXPIRED, else ERR_VERIFY_FAILED. */
+  code?: ErrorCode;
+}
+
+function failed(verification: Verification): Verification {
+  const code: ErrorCode = verification.kind === 'unreachable' ? 'ERR_VERIFY_UNAVAILABLE' : verification.kind === 'expired' ? 'ERR_TOKEN_EXPIRED' : 'ERR_VERIFY_FAILED';
+  return { ...verification, ok: false, code };
 }
 
 export interface VerifyOptions {
@@ -51,27 +59,27 @@ export async function verifyToken(token: string, options: VerifyOptions = {}): P
     header = jose.decodeProtectedHeader(token);
     payload = jose.decodeJwt(token);
   } catch {
-    return { ok: false, kind: 'format', problem: 'not a JWT: an opaque token cannot be verified here; ask its issuer (token introspection)' };
+    return failed({ ok: false, kind: 'format', problem: 'not a JWT: an opaque token cannot be verified here; ask its issuer (token introspection)' });
   }
   const base: Verification = { ok: false, ...(header.alg ? { algorithm: header.alg } : {}), ...(header.kid ? { keyId: header.kid } : {}) };
   if (typeof payload.iss !== 'string' || !/^https?:\/\//.test(payload.iss)) {
-    return { ...base, kind: 'issuer', problem: 'no iss claim with an http(s) URL: the issuer\'s keys cannot be found' };
+    return failed({ ...base, kind: 'issuer', problem: 'no iss claim with an http(s) URL: the issuer\'s keys cannot be found' });
   }
   const issuer = payload.iss;
   let jwksUri: string;
   try {
     const config = await openIdConfiguration(issuer, fetchOptions);
-    if (typeof config.jwks_uri !== 'string') return { ...base, issuer, kind: 'issuer', problem: `${issuer}: its OpenID configuration names no jwks_uri` };
+    if (typeof config.jwks_uri !== 'string') return failed({ ...base, issuer, kind: 'issuer', problem: `${issuer}: its OpenID configuration names no jwks_uri` });
     jwksUri = config.jwks_uri;
   } catch (error) {
-    return { ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer}: ${describeNetworkError(error)}` };
+    return failed({ ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer}: ${describeNetworkError(error)}` });
   }
   let keys: ReturnType<typeof jose.createLocalJWKSet>;
   try {
     keys = jose.createLocalJWKSet(await getJson(jwksUri, fetchOptions) as unknown as JSONWebKeySet);
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_JWKS_INVALID') return { ...base, issuer, jwksUri, kind: 'issuer', problem: `${jwksUri}: not a JWK set` };
-    return { ...base, issuer, jwksUri, kind: 'unreachable', problem: `cannot read the issuer's keys: ${describeNetworkError(error)}` };
+    if ((error as { code?: string }).code === 'ERR_JWKS_INVALID') return failed({ ...base, issuer, jwksUri, kind: 'issuer', problem: `${jwksUri}: not a JWK set` });
+    return failed({ ...base, issuer, jwksUri, kind: 'unreachable', problem: `cannot read the issuer's keys: ${describeNetworkError(error)}` });
   }
   try {
     await jose.jwtVerify(token, keys, {
@@ -89,6 +97,6 @@ export async function verifyToken(token: string, options: VerifyOptions = {}): P
       ERR_JOSE_ALG_NOT_ALLOWED: ['signature', `algorithm ${header.alg} not allowed by the issuer's key`],
     };
     const [kind, problem] = known[code] ?? ['signature', `verification failed: ${(error as Error).message}`];
-    return { ...base, issuer, jwksUri, kind, problem };
+    return failed({ ...base, issuer, jwksUri, kind, problem });
   }
 }

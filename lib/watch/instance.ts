@@ -1,7 +1,10 @@
-// One watcher per config file: a pid file in tokenenv's private directory. A pid file whose
-// process is gone is stale and taken over.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { join } from 'node:path';
+// One watcher per config file: a pid file in tokenenv's private directory, named after the
+// config's real path (a symbolic link or another spelling of the path is the same config). The
+// pid file holds the watcher's pid and its start time (/proc/PID/stat, field 22): a pid file
+// whose process is gone, or whose pid now belongs to a process that started at another time
+// (the pid was reused after a crash or reboot), is stale and taken over.
+import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fnv1a64 } from '../core/fnv.js';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { ensurePrivateDirectory } from '../files/private-dir.js';
@@ -11,9 +14,18 @@ export class AlreadyRunningError extends TokenenvError {
   override readonly code: ErrorCode = 'ERR_WATCHER_RUNNING';
 }
 
-/** Files of the watcher for `configKey` (the config's path): pid file and status file. */
-export function watcherFiles(stateDir: string, configKey: string): { pidFile: string; statusFile: string } {
-  const id = fnv1a64(configKey);
+/** The identity of a config file: its real path (or the absolute path while it does not exist). */
+export function configIdentity(configFile: string): string {
+  try {
+    return realpathSync(configFile);
+  } catch {
+    return resolve(configFile);
+  }
+}
+
+/** Files of the watcher for `configFile`: pid file and status file. */
+export function watcherFiles(stateDir: string, configFile: string): { pidFile: string; statusFile: string } {
+  const id = fnv1a64(configIdentity(configFile));
   return { pidFile: join(stateDir, `watch-${id}.pid`), statusFile: join(stateDir, `watch-${id}.json`) };
 }
 
@@ -26,27 +38,49 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The pid of the watcher holding `pidFile`, or undefined when none runs. */
-export function runningWatcher(pidFile: string): number | undefined {
+/** When process `pid` started (clock ticks after boot), or undefined without /proc. */
+export function processStartTime(pid: number): string | undefined {
   try {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (comm) is in parentheses and may hold spaces or ')': count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
   }
 }
 
+/** The pid of the watcher holding `pidFile`, or undefined when none runs. */
+export function runningWatcher(pidFile: string): number | undefined {
+  let content: string;
+  try {
+    content = readFileSync(pidFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pidText, started] = content.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  // Alive, but is it the process that wrote the file? (Files without a start time come from
+  // older versions: the pid alone decides.)
+  if (started !== undefined) {
+    const now = processStartTime(pid);
+    if (now !== undefined && now !== started) return undefined;
+  }
+  return pid;
+}
+
 /** Claims the pid file or throws AlreadyRunningError; returns a release function. */
 export function claimInstance(stateDir: string, pidFile: string, euid: number, what: string): () => void {
   ensurePrivateDirectory(stateDir, euid);
+  const mine = `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim();
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(pidFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${mine}\n`);
       closeSync(fd);
       return () => {
         try {
-          if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) unlinkSync(pidFile);
+          if (readFileSync(pidFile, 'utf8').trim() === mine) unlinkSync(pidFile);
         } catch {
           // Already gone.
         }
@@ -56,7 +90,7 @@ export function claimInstance(stateDir: string, pidFile: string, euid: number, w
       const pid = runningWatcher(pidFile);
       if (pid !== undefined) throw new AlreadyRunningError(`a watcher for ${what} is already running (pid ${pid})`);
       try {
-        unlinkSync(pidFile); // stale: its process is gone
+        unlinkSync(pidFile); // stale: its process is gone, or the pid belongs to another process now
       } catch {
         // Someone else took it over; try again.
       }

@@ -71,6 +71,8 @@ describe('tokenenv setup', function () {
 
   const setup = (args: string[], extraEnv: Record<string, string> = {}) => runTokenenvAsync(['setup', ...args], { env: { ...env, ...extraEnv } });
   const tokenFile = (name: string) => tokenLocation({ env, purpose: `tokenenv-${name}` }).path;
+  /** Where discovery looks: the first token setup writes goes there, as [token default]. */
+  const discovered = () => tokenLocation({ env }).path;
   async function verified(path: string, audience: string): Promise<JWTPayload> {
     const token = readFileSync(path, 'utf8').trim();
     return (await jwtVerify(token, createRemoteJWKSet(new URL(issuer.jwksUri)), { issuer: issuer.url, audience })).payload;
@@ -140,14 +142,14 @@ describe('tokenenv setup', function () {
       assert.equal(readFileSync(configFile, 'utf8'), `[account wlcg]
 password_file = ${passwordFile}
 
-[token wlcg]
+[token default]
 account = wlcg
 audience = ce1.example.org:9619
 scope = ${scope}
 `);
 
       // The token: HTCondor-CE audience rule, the scopes the capabilities stand for.
-      const payload = await verified(tokenFile('wlcg'), 'ce1.example.org:9619');
+      const payload = await verified(discovered(), 'ce1.example.org:9619');
       assert.equal(payload.scope, scope);
       assert.equal(payload.aud, 'ce1.example.org:9619');
 
@@ -158,7 +160,8 @@ scope = ${scope}
       assert.match(run.stdout, new RegExp(`^Issuer {5}${issuer.url}$`, 'm'));
       assert.match(run.stdout, /tokenenv watch/);
       assert.match(run.stdout, /eval "\$\(tokenenv init bash\)"/);
-      assertClean(run, tokenFile('wlcg'));
+      assert.match(run.stdout, /Discovery finds this token \(.*\): grid clients and tokenenv discover use it as it is\.\n$/);
+      assertClean(run, discovered());
     });
 
     it('without --client-id: dynamic client registration, and the registered client\'s secret is never shown', async () => {
@@ -169,8 +172,8 @@ scope = ${scope}
       const device = issuer.tokenRequestLog().find((r) => r.grantType === 'urn:ietf:params:oauth:grant-type:device_code' && r.status === 200);
       assert.ok(device?.clientId && ![DEVICE_CLIENT.clientId, ROBOT.clientId].includes(device.clientId), 'a newly registered client');
       assert.ok(!/client_secret|registration_access_token/.test(run.stdout + run.stderr), run.stdout);
-      assert.equal((await verified(tokenFile('dyn'), 'https://wlcg.cern.ch/jwt/v1/any')).scope, 'storage.read:/');
-      assertClean(run, tokenFile('dyn'));
+      assert.equal((await verified(discovered(), 'https://wlcg.cern.ch/jwt/v1/any')).scope, 'storage.read:/');
+      assertClean(run, discovered());
     });
 
     it('re-running replaces just its two sections, keeps the rest byte for byte, and reuses the account unless --force', async () => {
@@ -230,13 +233,13 @@ scope = ${scope}
       const configFile = box.path('config', 'tokenenv', 'config.ini');
       assert.equal(readFileSync(configFile, 'utf8'), `[account typed]
 
-[token typed]
+[token default]
 account = typed
 audience = https://wlcg.cern.ch/jwt/v1/any
 scope = compute.read compute.create compute.modify compute.cancel
 `);
       assert.ok((await loadedAccounts(agent)).includes('typed'));
-      await verified(tokenFile('typed'), 'https://wlcg.cern.ch/jwt/v1/any');
+      await verified(discovered(), 'https://wlcg.cern.ch/jwt/v1/any');
     });
 
     it('without --password-file and without a terminal: exit 2 naming --password-file', async () => {
@@ -268,6 +271,41 @@ scope = compute.read
     assert.deepEqual(issuer.tokenRequestLog().map((r) => r.grantType), ['client_credentials']);
     assert.match(run.stdout, /^Client {5}robot$/m);
     assertClean(run, box.path('robot.token'));
+  });
+
+  // Issue 10.4: the first token setup creates is the one discovery finds; a later one ends with
+  // the line that uses it, and `discover --token NAME` finds it by its config name.
+  it('the first token is [token default], found by discovery; the next ends with the line that uses it', async () => {
+    const secretFile = box.write('robot.secret', `${ROBOT.clientSecret}\n`);
+    const robot = (name: string, extra: string[] = []) => setup([name, '--client-credentials', '--client-id', ROBOT.clientId, '--client-secret-file', secretFile,
+      '--issuer', issuer.url, '--can', 'storage-read', ...extra]);
+    const first = await robot('robot');
+    assert.equal(first.status, 0, first.stdout + first.stderr);
+    assert.match(first.stdout, /^Wrote \[account robot\] and \[token default\] to /m);
+    const found = await runTokenenvAsync(['discover', '--path'], { env });
+    assert.equal(found.status, 0, found.stderr);
+    assert.equal(found.stdout, `${discovered()}\n`);
+    const doctor = await runTokenenvAsync(['doctor'], { env });
+    assert.match(doctor.stdout, /^ok +discovery +token found at step 3/m);
+
+    const second = await robot('robot2', ['--aud', 'https://se.example.org:1094']);
+    assert.equal(second.status, 0, second.stdout + second.stderr);
+    assert.match(second.stdout, /^Wrote \[account robot2\] and \[token robot2\] to /m);
+    const last = second.stdout.trimEnd().split('\n').at(-1)!;
+    assert.equal(last, `  export BEARER_TOKEN_FILE=${tokenFile('robot2')}`);
+    const byName = await runTokenenvAsync(['discover', '--token', 'robot2', '--json'], { env });
+    assert.equal(byName.status, 0, byName.stderr);
+    assert.deepEqual(JSON.parse(byName.stdout).claims.audience, ['https://se.example.org:1094']);
+    // The printed line, pasted: programs now use that token.
+    const used = await runTokenenvAsync(['inspect', '--json'], { env: { ...env, BEARER_TOKEN_FILE: last.replace(/^ *export BEARER_TOKEN_FILE=/, '') } });
+    assert.deepEqual(JSON.parse(used.stdout).claims.audience, ['https://se.example.org:1094']);
+
+    // Running setup robot again rewrites the section it wrote the first time.
+    const again = await robot('robot', ['--can', 'htcondor-read']);
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    const config = readFileSync(box.path('config', 'tokenenv', 'config.ini'), 'utf8');
+    assert.match(config, /\[token default\]\naccount = robot\naudience = https:\/\/wlcg\.cern\.ch\/jwt\/v1\/any\nscope = compute\.read\n/);
+    assert.ok(!config.includes('[token robot]'));
   });
 
   describe('errors', () => {

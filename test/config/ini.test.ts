@@ -91,6 +91,8 @@ const CASES: Record<string, string> = {
   'tabs as indentation': ini('[s]', 'a = 1', '\tb', '\t\tc', '[t]', '\tx = 1', '\t y', ' \tz', '\tw = 2'),
   'unicode whitespace as indentation': ini('[s]', 'a = 1', '\u00a0b', '\u2003c', '\fd', 'e = \u00a0 f \u3000'),
   'Python whitespace, not JavaScript\'s': '[s] ; c\n\x1ca = 1\n\x1d  b\nc = \x1c2\x1f\n[t]\n\ufeffd = 1\ne\u2028f = g\u2028h\n',
+  'U+2028 and U+2029 in section names': '[a\u2028b]\nx = 1\n[token c\u2029d]\ny = 2\n[\u2028]\nz = 3\n[e]\u2028]\nw = 4\n[f\u2029\u2028g]tail\nv = 5\n[\u2028h\u2029]\nu = 6\n',
+  'U+2028 and U+2029 around headers and keys': '\u2028[s]\u2029\n\u2028k = v\u2028\n[t\u2028]\r\n\u2029x = 1\n',
   'x85 indentation is not a continuation here': '[s]\n\x1ca = 1\n\x85b\n',
   'continuation after a section header is not': ini('[s]', '  a = 1', '[t]', '  b = 2'),
   'DEFAULT inheritance': ini('[DEFAULT]', 'min_lifetime = 60', 'scope = read', '[token a]', 'scope = write', '[token b]', 'account = x'),
@@ -346,6 +348,42 @@ describe('config/ini', () => {
       const doc = parseIni(ini('[a]', 'client_secret = ab%(cdsecretpart)sef', 'password = x%y'), 'c.ini');
       assert.throws(() => doc.get('a', 'client_secret'), (e: unknown) => e instanceof IniError && e.key === 'client_secret' && !e.message.includes('cdsecretpart'));
       assert.throws(() => doc.get('a', 'password'), (e: unknown) => e instanceof IniError && !/x%y/.test(e.message));
+    });
+
+    it('section names keep U+2028 and U+2029 (JavaScript\'s "." stops at them, Python\'s does not)', () => {
+      const doc = parseIni(CASES['U+2028 and U+2029 in section names'] as string, 'c.ini');
+      assert.deepEqual(doc.sectionNames(), ['a\u2028b', 'token c\u2029d', '\u2028', 'e]\u2028', 'f\u2029\u2028g', '\u2028h\u2029']);
+      assert.equal(doc.get('token c\u2029d', 'y'), '2');
+    });
+
+    it('bounds interpolation: a value may expand to 64 KiB, a document to 4 MiB in all', () => {
+      // Ten references to ten references... to 'lol': 10^10 characters; refused at the bound, at once.
+      const lines = ['[s]', 'l0 = lol%%'];
+      for (let i = 1; i < 10; i++) lines.push(`l${i} = ${`%(l${i - 1})s`.repeat(10)}`);
+      const doc = parseIni(ini(...lines), 'c.ini');
+      const started = Date.now();
+      assert.throws(() => doc.get('s', 'l9'), (e: unknown) => {
+        assert.ok(e instanceof IniError);
+        assert.equal(e.kind, 'InterpolationSizeError');
+        assert.equal(e.line, 11);
+        assert.match(e.message, /^c\.ini:11: key "l9" in \[s\]: %\(name\)s references expand to more than 65536 characters/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 1000);
+      assert.equal(doc.get('s', 'l4')?.length, 4 * 10 ** 4, 'below the bound: expanded as configparser would');
+      // Many values, each under the bound, together over the document's budget.
+      const many = parseIni(ini('[s]', `big = ${'x'.repeat(60_000)}%%`, ...Array.from({ length: 80 }, (_, i) => `k${i} = %(big)s`)), 'c.ini');
+      let failedAt = -1;
+      for (let i = 0; i < 80 && failedAt < 0; i++) {
+        try {
+          many.get('s', `k${i}`);
+        } catch (e) {
+          assert.ok(e instanceof IniError && e.kind === 'InterpolationSizeError');
+          assert.match(e.message, /expand to more than 4194304 characters in all/);
+          failedAt = i;
+        }
+      }
+      assert.ok(failedAt > 60 && failedAt < 80, `budget reached at lookup ${failedAt}`);
     });
 
     it('drops a leading UTF-8 BOM (configparser would fail with MissingSectionHeaderError)', () => {

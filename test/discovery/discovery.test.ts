@@ -1,5 +1,6 @@
 // WLCG discovery conformance: every rule of DESIGN.md §1, each case run three ways — the sync
 // library, the async library and the `tokenenv discover` command (with a private /tmp).
+import { requirePeer } from '../support/peers.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
@@ -224,20 +225,20 @@ const CASES: Case[] = [
   },
   // Files.
   {
-    name: 'BEARER_TOKEN_FILE missing: next step, recorded',
+    name: 'BEARER_TOKEN_FILE missing: next step, recorded, with a warning',
     setup(box) {
       const token = fakeToken();
       tokenIn(box, 'tmp', token);
-      return { setup: { env: { BEARER_TOKEN_FILE: box.path('nope') }, secrets: [token] }, expect: { token, step: 4, reason: /nope: does not exist/ } };
+      return { setup: { env: { BEARER_TOKEN_FILE: box.path('nope') }, secrets: [token] }, expect: { token, step: 4, reason: /nope: does not exist/, warning: /BEARER_TOKEN_FILE=\S+nope: does not exist; using the next discovery step$/m } };
     },
   },
   {
-    name: 'BEARER_TOKEN_FILE a dangling symlink: next step, recorded',
+    name: 'BEARER_TOKEN_FILE a dangling symlink: next step, recorded, with a warning',
     setup(box) {
       const token = fakeToken();
       tokenIn(box, 'tmp', token);
       const link = box.symlink(box.path('gone'), 'link');
-      return { setup: { env: { BEARER_TOKEN_FILE: link }, secrets: [token] }, expect: { token, step: 4, reason: /link: dangling symbolic link/ } };
+      return { setup: { env: { BEARER_TOKEN_FILE: link }, secrets: [token] }, expect: { token, step: 4, reason: /link: dangling symbolic link/, warning: /BEARER_TOKEN_FILE=\S+link: dangling symbolic link; using the next discovery step$/m } };
     },
   },
   {
@@ -405,7 +406,7 @@ describe('WLCG bearer token discovery (conformance)', () => {
   for (const c of CASES) {
     describe(c.name, () => {
       beforeEach(function () {
-        if (c.root && !isRoot) this.skip();
+        if (c.root) requirePeer(this, isRoot, 'needs root (files owned by other users)');
       });
 
       for (const sync of [true, false]) {
@@ -435,7 +436,7 @@ describe('WLCG bearer token discovery (conformance)', () => {
       }
 
       it('tokenenv discover', function () {
-        if (!privateTmpAvailable()) this.skip();
+        requirePeer(this, privateTmpAvailable(), 'needs a private /tmp (root or user namespaces, unshare)');
         const { setup, expect } = c.setup(box);
         const cleanup = setup.before?.();
         try {
@@ -475,7 +476,7 @@ describe('discovery details', () => {
   });
 
   it('an unreadable file stops discovery with an error naming the path', function () {
-    if (!isRoot || !privateTmpAvailable()) this.skip();
+    requirePeer(this, isRoot && privateTmpAvailable(), 'needs root and a private /tmp (unshare)');
     // Root reads everything, so the command runs as another uid that owns an unreadable file.
     const uid = 65534;
     const path = join(box.tmp, `bt_u${uid}`);
@@ -488,7 +489,7 @@ describe('discovery details', () => {
   });
 
   it('an unreadable BEARER_TOKEN_FILE does not fall through to lower steps', function () {
-    if (!isRoot || !privateTmpAvailable()) this.skip();
+    requirePeer(this, isRoot && privateTmpAvailable(), 'needs root and a private /tmp (unshare)');
     const uid = 65534;
     const secret = box.write('secret', fakeToken(), 0o600); // owned by root: unreadable for uid
     box.write(join(box.tmp, `bt_u${uid}`), fakeToken(), 0o600, uid);

@@ -2,9 +2,9 @@
 // stand-in that records every request: which methods they use, and exactly which Authorization
 // header they send for each way of giving them a token.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { gfalEnvironment, hasGfalPlugin } from '../support/gfal.js';
 import { requireCommands, requirePeer } from '../support/peers.js';
@@ -13,6 +13,8 @@ import { startRecordingServer, type RecordedRequest, type RecordingServer } from
 import { run, type Env, type RunResult } from '../support/run.js';
 import { fakeJwt } from '../support/sandbox.js';
 import { davStore, type DavStore } from '../support/webdav.js';
+import { runTokenenvAsync } from '../support/cli.js';
+import { Mint, mintConfig } from '../support/mint.js';
 
 const STORE_FILE = 'stored by the WebDAV stand-in\n';
 
@@ -127,5 +129,43 @@ describe('e2e: the real gfal2 clients against a recording WebDAV stand-in', func
     const result = await run(['gfal-ls', `${server.url}/data/`], { ...withoutCa, BEARER_TOKEN: token });
     assert.notEqual(result.exitCode, 0);
     assert.match(result.stderr, /certificate verification failed/);
+  });
+
+  describe('tokenenv exec and gfal2', () => {
+    let mint: Mint;
+    let config: string;
+    let runtime: string;
+    before(() => {
+      runtime = join(work, 'exec-runtime');
+      mkdirSync(runtime, { mode: 0o700 });
+      mkdirSync(join(work, 'mint'), { mode: 0o700 });
+      mint = new Mint(join(work, 'mint'));
+      config = join(work, 'exec.ini');
+      writeFileSync(config, mintConfig(mint, { default: { audience: server.url, scope: 'storage.read:/' } }), { mode: 0o600 });
+    });
+    const exec = (...args: string[]) => runTokenenvAsync(['exec', '--config', config, ...args], { env: { ...env, XDG_RUNTIME_DIR: runtime, PATH: `${dirname(process.execPath)}:${env.PATH}` } });
+    const tokenFile = () => join(runtime, `bt_u${process.geteuid!()}`);
+
+    it('without --env-token gfal-ls sends no token (it reads only BEARER_TOKEN)', async () => {
+      const before = server.requests.length;
+      const run = await exec('--', 'gfal-ls', `${server.url}/data/`);
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(authorizations(server.requests.slice(before)), ['none']);
+    });
+
+    it('--env-token: gfal-ls sends the kept token, trimmed, in every request', async () => {
+      const before = server.requests.length;
+      const run = await exec('--env-token', '--', 'gfal-ls', `${server.url}/data/`);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, 'hello.txt\n');
+      const requests = server.requests.slice(before);
+      assert.deepEqual(authorizations(requests), [`Bearer aud=${server.url} scope=storage.read:/`]);
+      assert.ok(requests.every((r) => r.authorization[0] === `Bearer ${readFileSync(tokenFile(), 'utf8').trim()}`), 'not the token of the file');
+    });
+
+    it('--env-token: the help says that such a value does not follow refreshes', async () => {
+      const run = await runTokenenvAsync(['help', 'exec']);
+      assert.match(run.stdout.replace(/\s+/g, ' '), /--env-token also put the token itself in BEARER_TOKEN \(trimmed; never empty\).* it does NOT follow refreshes/);
+    });
   });
 });

@@ -3,13 +3,14 @@
 // as Vault's oauthapp plugin would exchange its stored refresh token). First htgettoken on its
 // own, then tokenenv's own htgettoken source.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { AccountConfig } from '../../lib/config/config.js';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
 import { HtgettokenSource } from '../../lib/sources/htgettoken.js';
+import { runTokenenvAsync, type CliRun } from '../support/cli.js';
 import { requireCommands, requirePeer } from '../support/peers.js';
 import { createTestPki } from '../support/pki.js';
 import { run, type Env, type RunResult } from '../support/run.js';
@@ -149,6 +150,76 @@ describe('e2e: the real htgettoken against a Vault stand-in', function () {
       const source = new HtgettokenSource(account(['--credkey=alice', `--vaulttokeninfile=${refused}`, '--nokerberos', '--nossh']));
       await assert.rejects(source.fetch({ scope: 'compute.read' }, { env, timeoutMs: 30_000 }),
         /htgettoken account vault: htgettoken exited with status 1: htgettoken: Failure getting token from/);
+    });
+  });
+
+  describe('through `tokenenv refresh` with a config (the real htgettoken, the Vault stand-in)', () => {
+    let runtime: string;
+    let config: string;
+    let refusedFile: string;
+    const tokenFile = (name: string) => join(work, `refresh-${name}.token`);
+    const AUDIENCE = 'roots://se.tokenenv.test:1094';
+
+    before(() => {
+      runtime = join(work, 'runtime');
+      mkdirSync(runtime, { mode: 0o700 });
+      chmodSync(runtime, 0o700);
+      refusedFile = join(work, 'refused-for-refresh');
+      writeFileSync(refusedFile, 'hvs.refused\n', { mode: 0o600 });
+      config = join(work, 'refresh.ini');
+      const account = (name: string, options: string) => [`[account ${name}]`, 'type = htgettoken', `vault_server = ${vault.url}`, 'issuer = demo', 'role = default', `htgettoken_options = ${options}`, ''];
+      const token = (name: string, account: string) => [`[token ${name}]`, `account = ${account}`, `token_path = ${tokenFile(name)}`, `audience = ${AUDIENCE}`, 'scope = storage.read:/', 'min_lifetime = 60', ''];
+      writeFileSync(config, [
+        ...account('vault', `--credkey=alice --vaulttokeninfile=${vaultTokenFile}`),
+        ...account('refused', `--credkey=alice --vaulttokeninfile=${refusedFile} --nokerberos --nossh`),
+        ...account('nokey', `--vaulttokeninfile=${vaultTokenFile} --nokerberos --nossh`),
+        ...token('good', 'vault'), ...token('bad', 'refused'), ...token('nocredkey', 'nokey'),
+      ].join('\n'), { mode: 0o600 });
+    });
+
+    const refresh = (...args: string[]): Promise<CliRun> =>
+      runTokenenvAsync(['refresh', '--config', config, ...args], { env: { ...env, XDG_RUNTIME_DIR: runtime } });
+    const requestsSoFar = () => vault.tokenRequests().length;
+
+    it('refresh: a new token with the audience and scope of the config, written 0600', async () => {
+      const before = requestsSoFar();
+      const run = await refresh('good');
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /good.*refreshed/);
+      assert.equal(requestsSoFar(), before + 1);
+      assert.equal(statSync(tokenFile('good')).mode & 0o777, 0o600);
+      assert.deepEqual(claimsOf(readFileSync(tokenFile('good'), 'utf8')), { aud: AUDIENCE, scope: 'storage.read:/' });
+    });
+
+    it('keep: a fresh token is kept, htgettoken is not run', async () => {
+      const before = { requests: requestsSoFar(), content: readFileSync(tokenFile('good'), 'utf8') };
+      const run = await refresh('good');
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /good.*kept/);
+      assert.equal(requestsSoFar(), before.requests);
+      assert.ok(readFileSync(tokenFile('good'), 'utf8') === before.content);
+    });
+
+    it('failure: Vault refuses the vault token: exit 1, the account and htgettoken\'s reason named, no file', async () => {
+      const run = await refresh('bad');
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.match(run.stdout + run.stderr, /htgettoken account refused: htgettoken exited with status 1: htgettoken: Failure getting token from/);
+      assert.equal(existsSync(tokenFile('bad')), false);
+    });
+
+    it('old token kept: a forced refresh that fails leaves the valid token in place and says so', async () => {
+      const good = readFileSync(tokenFile('good'), 'utf8');
+      writeFileSync(tokenFile('bad'), good, { mode: 0o600 });
+      const run = await refresh('bad', '--force');
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.match(run.stdout + run.stderr, /Failure getting token from .*; the current token was kept/);
+      assert.ok(readFileSync(tokenFile('bad'), 'utf8') === good, 'the old token was replaced');
+    });
+
+    it('no credkey known: the error says what htgettoken lacks and how to give it one', async () => {
+      const run = await refresh('nocredkey');
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.match(run.stdout + run.stderr, /htgettoken account nokey: htgettoken knows no credkey for issuer demo, role default, so it cannot find the token in Vault: add --credkey=NAME to htgettoken_options, or run htgettoken -a https:\/\/127\.0\.0\.1:\d+ -i demo once with a browser \(it saves ~\/\.config\/htgettoken\/credkey-demo-default\)/);
     });
   });
 });

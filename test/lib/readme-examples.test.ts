@@ -30,7 +30,11 @@ describe('README library examples', () => {
     const config = lab.box.write('config.ini', mintConfig(lab.mint, { default: { min_lifetime: 60 } }));
     env = { ...lab.env, TOKENENV_CONFIG: config, PATH: process.env.PATH! };
   });
-  afterEach(() => lab.box.remove());
+  const children: import('node:child_process').ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    lab.box.remove();
+  });
 
   function start(name: string) {
     const code = examples.get(name);
@@ -38,6 +42,7 @@ describe('README library examples', () => {
     const file = join(dir, `${name}.mjs`);
     writeFileSync(file, code);
     const child = spawn(process.execPath, [file], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
@@ -69,7 +74,7 @@ describe('README library examples', () => {
 
   it('watch: keeps the token fresh, restores a deleted file, and stops on SIGTERM', async () => {
     const run = start('watch');
-    await waitFor(() => /default: refreshed \(start\), \d+ s left/.test(run.output()), 10_000, 'the first refresh');
+    await waitFor(() => /default: refreshed \(start\), \d+ s left\nkeeping 1 token\(s\) fresh\n/.test(run.output()), 10_000, 'the first refresh');
     const path = join(lab.env.XDG_RUNTIME_DIR!, `bt_u${process.geteuid!()}`);
     const { rmSync, existsSync } = await import('node:fs');
     rmSync(path);

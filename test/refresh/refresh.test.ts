@@ -1,5 +1,6 @@
 // `tokenenv refresh`: keeps fresh tokens, replaces stale ones atomically, and never replaces a
 // valid token with a worse one. Sources are real processes (test/support/mint.ts).
+import { requirePeer } from '../support/peers.js';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -206,7 +207,7 @@ describe('tokenenv refresh', () => {
     });
 
     it('refuses a target owned by another user (a planted /tmp file)', function () {
-      if (!isRoot) this.skip();
+      requirePeer(this, isRoot, 'needs root (files owned by other users)');
       configure({ t: { token_path: join(box.tmp, 'bt_planted') } });
       box.write(join(box.tmp, 'bt_planted'), fakeJwt({ exp: now() + 5000 }), 0o644, 4242);
       const run = refresh();
@@ -250,7 +251,7 @@ describe('tokenenv refresh', () => {
     });
 
     it('as root with owner set, writes a file owned by that user', function () {
-      if (!isRoot) this.skip();
+      requirePeer(this, isRoot, 'needs root (files owned by other users)');
       configure({ t: { token_path: tokenPath(), owner: 'nobody' } });
       const run = refresh();
       assert.equal(run.status, 0, run.stdout);

@@ -1,7 +1,7 @@
 // Which file serves which use: default, per-endpoint and per-audience tokens.
 import assert from 'node:assert/strict';
 import type { AccountConfig, Config, TokenConfig } from '../../lib/config/config.js';
-import { audienceToken, defaultToken, endpointPurpose, wrapperToken } from '../../lib/refresh/targets.js';
+import { audienceToken, callToken, defaultToken, endpointAdvice, endpointPurpose, wrapperToken } from '../../lib/refresh/targets.js';
 
 const account = (name: string): AccountConfig => ({ name, type: 'command', command: ['true'], timeout: 60 } as unknown as AccountConfig);
 const token = (name: string, extra: Partial<TokenConfig> = {}): TokenConfig => ({ name, account: 'a', path: `/run/t/${name}`, minLifetime: 300, refreshInterval: 600, ...extra });
@@ -24,6 +24,33 @@ describe('token targets', () => {
     assert.equal(t.audience, 'ce1.example.org:9619');
     assert.equal(t.path, `/run/user/1000/bt_u1000-${endpointPurpose('ce1.example.org:9619')}`);
     assert.notEqual(t.path, c.tokens[0]!.path);
+  });
+
+  it('an endpoint token asks for the scope of the operation, not the default token\'s', () => {
+    const c = config([token('default', { scope: 'storage.read:/ compute.read' })]);
+    const submit = callToken(c, [{ endpoint: 'ce1.example.org:9619', operation: 'condor_submit' }], env)!;
+    assert.deepEqual([submit.audience, submit.scope], ['ce1.example.org:9619', 'compute.create compute.modify compute.cancel']);
+    const q = callToken(c, [{ endpoint: 'ce1.example.org:9619', operation: 'condor_q' }], env)!;
+    assert.equal(q.scope, 'compute.read');
+    assert.notEqual(q.path, submit.path, 'a read token and a write token live in files of their own');
+    assert.equal(submit.path, `/run/user/1000/bt_u1000-tokenenv-ep-ce1.example.org_9619--compute.create_compute.modify_compute.cancel`);
+    assert.equal(wrapperToken(c, 'ce1.example.org:9619', env)!.scope, undefined, 'no operation: nothing copied from the default token');
+  });
+
+  it('a call at two endpoints: one token for both audiences, the union of the scopes', () => {
+    const c = config([token('default')]);
+    const t = callToken(c, [{ endpoint: 'roots://a:1094', operation: 'read' }, { endpoint: 'roots://b:1094', operation: 'write' }], env)!;
+    assert.deepEqual([t.audience, t.scope], ['roots://a:1094 roots://b:1094', 'storage.read:/ storage.modify:/']);
+    assert.equal(t.path, '/run/user/1000/bt_u1000-tokenenv-ep-roots___a_1094_roots___b_1094--storage.read___storage.modify__');
+  });
+
+  it('an [endpoint] section overrides the scope of an operation, but not the file name', () => {
+    const c = config([token('default')]);
+    c.endpoints!.set('ce1:9619', { endpoint: 'ce1:9619', scope: 'compute.create compute.read' });
+    const t = callToken(c, [{ endpoint: 'ce1:9619', operation: 'condor_submit' }], env)!;
+    assert.equal(t.scope, 'compute.create compute.read');
+    assert.equal(t.path, callToken(config([token('default')]), [{ endpoint: 'ce1:9619', operation: 'condor_submit' }], env)!.path);
+    assert.match(endpointAdvice(c, t, [{ endpoint: 'ce1:9619' }]), /^asked for audience ce1:9619 and scope compute\.create compute\.read; to ask for something else, set scope = … \(or audience, account\) in the \[endpoint ce1:9619\] section of \/c\.ini$/);
   });
 
   it('an [endpoint] section overrides audience, scope and account', () => {

@@ -69,7 +69,7 @@ describe('e2e: arcls through the shell wrapper, token from the real oidc-agent',
         const run = await lab.run(shell, `arcls -t 10 ${q(server.url + path)}`, { env, timeoutMs: 45_000 });
         assert.equal(run.status, 0, `arcls through the wrapper failed: ${run.stderr}`);
 
-        const tokenFile = lab.tokenFile(server.url);
+        const tokenFile = lab.tokenFile(server.url, 'arcls');
         assert.ok(existsSync(tokenFile), `no token file ${tokenFile}`);
         const token = lab.token(tokenFile);
         assertNoSecret(run.stdout + run.stderr, token);

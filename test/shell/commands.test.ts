@@ -90,7 +90,7 @@ for (const shell of SHELLS) {
       ].join('\n'), { prelude: 'set -euo pipefail\n', env: { TOKENENV_BIN: undefined, PATH: `${bin}:${ctx.lab.env.PATH}` } });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, `wrapped\nTOKENENV_BIN=${realpathSync(tokenenvBin)}\n`);
-      assert.equal(ctx.lab.records()[0]!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile('ce1.example.org:9619'));
+      assert.equal(ctx.lab.records()[0]!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile('ce1.example.org:9619', 'condor_submit'));
       assert.equal(ctx.lab.records()[0]!.env.TOKENENV_BIN, undefined, 'TOKENENV_BIN is a shell variable, not exported');
     });
 

@@ -107,7 +107,7 @@ for (const shell of SHELLS) {
 
     it('a stamp past its fresh-until time is not trusted', async () => {
       await warmUp();
-      const stamp = lab.stampFile(lab.tokenFile('https://fts.example:8446'));
+      const stamp = lab.stampFile(lab.tokenFile('https://fts.example:8446', 'fts-rest-whoami'));
       const [, expiry] = readFileSync(stamp, 'utf8').trim().split(' ');
       writeFileSync(stamp, `${Math.floor(Date.now() / 1000) - 1} ${expiry}\n`);
       const programs = await traced('fts-rest-whoami -s https://fts.example:8446');
@@ -119,7 +119,7 @@ for (const shell of SHELLS) {
     it('an unreadable or malformed stamp means the slow path, never a failure', async () => {
       await warmUp();
       writeFileSync(lab.stampFile(lab.tokenFile()), 'garbage\n');
-      writeFileSync(lab.stampFile(lab.tokenFile('ce1.example.org:9619')), '');
+      writeFileSync(lab.stampFile(lab.tokenFile('ce1.example.org:9619', 'condor_q')), '');
       const programs = await traced('condor_q\ncondor_q -pool ce1.example.org');
       assert.equal(programs.filter((p) => p === tokenenvBin).length, 2);
       assert.deepEqual(programs.filter((p) => p.startsWith(lab.stubs)), [stub('condor_q'), stub('condor_q')]);

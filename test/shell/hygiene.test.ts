@@ -143,7 +143,7 @@ for (const shell of SHELLS) {
       assert.equal(run.stderr, '');
       const [submit, whoami, q1] = ctx.lab.records();
       assert.deepEqual(submit!.argv, ['-pool', 'ce1.example.org', 'a b:c', '*']);
-      assert.equal(submit!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile('ce1.example.org:9619'));
+      assert.equal(submit!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile('ce1.example.org:9619', 'condor_submit'));
       assert.deepEqual(whoami!.argv.slice(2), ['-s', 'https://fts.example:8446', '?']);
       assert.equal(q1!.env.BEARER_TOKEN_FILE, ctx.lab.tokenFile());
       assert.match(run.stdout, /^tok \d+m\n$/);
@@ -172,19 +172,21 @@ describe('shell/tokenenv.sh sourced by other shells', function () {
     assert.equal(lab.records()[0]!.env.BEARER_TOKEN_FILE, undefined);
   });
 
-  it('bash --posix (bash as sh): sourcing succeeds; the hyphenated FTS wrappers are absent, the others work', async function () {
+  it('bash --posix (bash as sh): sourcing succeeds; the hyphenated FTS and gfal2 wrappers are absent, the others work', async function () {
     requireCommands(this, 'bash');
+    const hyphenated = [...CLIENTS.fts, ...CLIENTS.gfal];
+    const others = [...CLIENTS.condor, ...CLIENTS.arc, ...CLIENTS.arcdata, ...CLIENTS.xrd];
     const run = await lab.run('bash --posix', [
       `. ${q(SCRIPT)}`, `. ${q(SCRIPT)}`, 'echo "rc=$?"',
-      ...CLIENTS.fts.map((c) => `command -v ${c}`),
-      ...[...CLIENTS.condor, ...CLIENTS.arc, ...CLIENTS.arcdata].map((c) => `command -v ${c}`),
+      ...hyphenated.map((c) => `command -v ${c}`),
+      ...others.map((c) => `command -v ${c}`),
       'condor_submit -pool ce1.example.org x',
       'fts-rest-whoami -s https://fts.example:8446',
     ].join('\n'), { prelude: 'set -euo pipefail\n' });
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout, ['rc=0', ...CLIENTS.fts.map((c) => join(lab.stubs, c)), ...CLIENTS.condor, ...CLIENTS.arc, ...CLIENTS.arcdata, ''].join('\n'));
+    assert.equal(run.stdout, ['rc=0', ...hyphenated.map((c) => join(lab.stubs, c)), ...others, ''].join('\n'));
     const [submit, whoami] = lab.records();
-    assert.equal(submit!.env.BEARER_TOKEN_FILE, lab.tokenFile('ce1.example.org:9619'));
+    assert.equal(submit!.env.BEARER_TOKEN_FILE, lab.tokenFile('ce1.example.org:9619', 'condor_submit'));
     assert.deepEqual(whoami!.argv, ['-s', 'https://fts.example:8446'], 'unwrapped in POSIX mode');
   });
 

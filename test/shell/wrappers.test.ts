@@ -97,7 +97,7 @@ for (const shell of SHELLS) {
       assert.equal(condor!.env._condor_SCITOKENS_FILE, lab.tokenFile());
       assert.equal(arc!.env.BEARER_TOKEN_FILE, lab.tokenFile());
       assert.equal(arc!.env._condor_SCITOKENS_FILE, undefined);
-      assert.equal(arcls!.env.BEARER_TOKEN_FILE, lab.tokenFile('https://se.example.org'));
+      assert.equal(arcls!.env.BEARER_TOKEN_FILE, lab.tokenFile('https://se.example.org', 'arcls'));
       for (const record of [condor!, arc!, arcls!]) {
         assert.ok(!('BEARER_TOKEN' in record.env), `${record.client} got BEARER_TOKEN`);
         assert.equal(record.env.SOMETHING_ELSE, 'kept');
@@ -106,7 +106,7 @@ for (const shell of SHELLS) {
       assert.equal(claims.iss, 'https://mint.test');
     });
 
-    it('FTS: --access-token with the token file\'s content, unless the call names its own', async () => {
+    it('FTS (a client that is not a Python script): --access-token with the token file\'s content, unless the call names its own', async () => {
       const run = await lab.run(shell, [
         'fts-rest-transfer-submit -s https://fts.example:8446 "src 1" dst',
         'fts-rest-whoami -s https://fts.example:8446 --access-token users-token',
@@ -114,7 +114,7 @@ for (const shell of SHELLS) {
         'fts-rest-delegate --access-token',
       ].join('\n'), { env: { BEARER_TOKEN: 'users-own-token-value' } });
       assert.equal(run.status, 0, run.stderr);
-      const token = lab.token(lab.tokenFile('https://fts.example:8446'));
+      const token = lab.token(lab.tokenFile('https://fts.example:8446', 'fts-rest-transfer-submit'));
       const [submit, whoami, status, delegate] = lab.records();
       assert.deepEqual(redact(submit!.argv, token), ['--access-token', '<token>', '-s', 'https://fts.example:8446', 'src 1', 'dst']);
       assert.ok(submit!.argv[1] === token, 'the injected token is the endpoint token file\'s content');

@@ -1,6 +1,7 @@
 // A token source for tests: an executable that prints a fresh JWT-shaped token (unsigned) and
 // appends a line to `calls` each time it runs. Its behaviour is set through files in its
-// directory, so a test can change it between refreshes: `mode` (ok, fail-after-print, hang,
+// directory, so a test can change it between refreshes (a space-separated TOKENENV_AUDIENCE
+// becomes a list in `aud`): `mode` (ok, fail-after-print, hang,
 // garbage, expired, wrong-aud, empty) and `lifetime` (seconds, default 1200).
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ const mode = read('mode', 'ok');
 const lifetime = Number(read('lifetime', '1200'));
 const now = Math.floor(Date.now() / 1000);
 const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const aud = mode === 'wrong-aud' ? 'https://elsewhere.example' : (process.env.TOKENENV_AUDIENCE || 'https://wlcg.cern.ch/jwt/v1/any');
+const asked = (process.env.TOKENENV_AUDIENCE || 'https://wlcg.cern.ch/jwt/v1/any').split(' ');
+const aud = mode === 'wrong-aud' ? 'https://elsewhere.example' : asked.length > 1 ? asked : asked[0];
 const claims = { iss: 'https://mint.test', sub: 'tester', aud, scope: process.env.TOKENENV_SCOPE || 'storage.read:/',
   'wlcg.ver': '1.0', iat: now, nbf: now, exp: mode === 'expired' ? now - 10 : now + lifetime, jti: String(process.pid) + '-' + Date.now() };
 const token = part({ alg: 'ES256', typ: 'JWT' }) + '.' + part(claims) + '.' + require('crypto').randomBytes(32).toString('base64url');

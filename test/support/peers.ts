@@ -2,6 +2,7 @@
 // installs. On a developer's machine a missing peer skips the test with a reason; with
 // TOKENENV_REQUIRE_PEERS=1 (set by .ci/run) a missing peer fails it instead.
 import { execFileSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 
 export function hasCommand(name: string): boolean {
   try {
@@ -24,6 +25,9 @@ export function requirePeer(ctx: Mocha.Context, ok: boolean, reason: string): vo
   const runnable = ctx.test as (Mocha.Runnable & { type?: string }) | undefined;
   const holder = (runnable?.type === 'hook' ? runnable.parent : runnable) as { skipReason?: string } | undefined;
   if (holder) holder.skipReason = reason;
+  // In parallel runs the test object the reporter sees is a copy made in another process.
+  const log = process.env.TOKENENV_SKIP_LOG;
+  if (log && runnable) appendFileSync(log, `${runnable.fullTitle()}\t${reason}\n`);
   ctx.skip();
 }
 

@@ -13,9 +13,10 @@ export interface RunResult {
 /** Turns an argv into one that runs it somewhere else (e.g. `inPrivateTmp`). */
 export type Wrapper = (argv: string[]) => string[];
 
-/** Runs argv with exactly `env`, stdin closed and a timeout; output kept byte for byte; never throws. */
-export async function run(argv: string[], env: Env, wrap: Wrapper = (a) => a, timeoutMs = 30_000): Promise<RunResult> {
+/** Runs argv with exactly `env`, stdin closed (or fed `input`) and a timeout; output kept byte for byte; never throws. */
+export async function run(argv: string[], env: Env, wrap: Wrapper = (a) => a, timeoutMs = 30_000, input?: string): Promise<RunResult> {
   const [file, ...args] = wrap(argv);
-  const result = await execa(file!, args, { env, extendEnv: false, stdin: 'ignore', timeout: timeoutMs, reject: false, stripFinalNewline: false });
+  const stdin = input === undefined ? { stdin: 'ignore' as const } : { input };
+  const result = await execa(file!, args, { env, extendEnv: false, ...stdin, timeout: timeoutMs, reject: false, stripFinalNewline: false });
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), timedOut: result.timedOut };
 }

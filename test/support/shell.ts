@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { repoRoot, tokenenvBin } from './cli.js';
 import { Mint, mintConfig } from './mint.js';
 import { Sandbox } from './sandbox.js';
+import { endpointPurpose } from '../../lib/refresh/targets.js';
+import { CLIENTS as WRAPPED, requestFor, type ClientKind } from '../../lib/token/operations.js';
 
 export type ShellName = 'bash' | 'zsh';
 export const SHELLS: readonly ShellName[] = ['bash', 'zsh'];
@@ -17,12 +19,10 @@ export const SHELLS: readonly ShellName[] = ['bash', 'zsh'];
 export const SCRIPT = join(repoRoot, 'shell', 'tokenenv.sh');
 export const EUID = process.geteuid!();
 
-/** The wrapper functions of shell/tokenenv.sh, by kind (DESIGN.md §4). */
+const clientsOf = (kind: ClientKind): string[] => Object.entries(WRAPPED).filter(([, spec]) => spec.kind === kind).map(([name]) => name);
+/** The wrapper functions of shell/tokenenv.sh, by kind (lib/token/operations.ts: CLIENTS). */
 export const CLIENTS = {
-  condor: ['condor_submit', 'condor_q', 'condor_rm', 'condor_ping', 'condor_status', 'condor_history'],
-  arc: ['arcsub', 'arcstat', 'arckill', 'arcget', 'arcclean', 'arcinfo', 'arcsync', 'arcrenew', 'arcresume'],
-  arcdata: ['arcls', 'arccp'],
-  fts: ['fts-rest-transfer-submit', 'fts-rest-transfer-status', 'fts-rest-transfer-cancel', 'fts-rest-whoami', 'fts-rest-delegate'],
+  condor: clientsOf('condor'), arc: clientsOf('arc'), arcdata: clientsOf('arcdata'), fts: clientsOf('fts'), gfal: clientsOf('gfal'), xrd: clientsOf('xrd'),
 } as const;
 export const ALL_CLIENTS: readonly string[] = Object.values(CLIENTS).flat();
 
@@ -96,6 +96,8 @@ export interface ShellRunOptions {
   prelude?: string;
   /** Record every successful execve into this file (strace -f). */
   trace?: string;
+  /** Runs the shell through this (e.g. a private /tmp for XRootD clients). */
+  wrap?: (argv: string[]) => string[];
   cwd?: string;
   timeoutMs?: number;
 }
@@ -165,6 +167,11 @@ exit ${options.status ?? 0}
     return path;
   }
 
+  /** Removes the stub `name`, so that the real client on PATH runs. */
+  unstub(name: string): void {
+    rmSync(join(this.stubs, name), { force: true });
+  }
+
   /** Every stub call so far, in order. */
   records(): StubRecord[] {
     const records: StubRecord[] = [];
@@ -186,9 +193,11 @@ exit ${options.status ?? 0}
     mkdirSync(this.recordsDir, { mode: 0o700 });
   }
 
-  /** The token file the wrappers use for `endpoint` (undefined: the default token). */
-  tokenFile(endpoint?: string): string {
-    return join(this.box.xdg, endpoint === undefined ? `bt_u${EUID}` : `bt_u${EUID}-tokenenv-ep-${endpoint.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  /** The token file the wrappers use for `endpoint` (several: space-separated) and `operations`
+   * (lib/refresh/targets.ts: endpointPurpose); no endpoint: the default token. */
+  tokenFile(endpoint?: string, ...operations: string[]): string {
+    if (endpoint === undefined) return join(this.box.xdg, `bt_u${EUID}`);
+    return join(this.box.xdg, `bt_u${EUID}-${endpointPurpose(endpoint, requestFor(operations))}`);
   }
 
   token(path: string): string {
@@ -206,6 +215,7 @@ exit ${options.status ?? 0}
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
     let argv = shellArgv(shell, `${options.prelude ?? STRICT_PRELUDE}${body}\n`);
     if (options.trace) argv = ['strace', '-f', '-z', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-s', '4096', '-o', options.trace, ...argv];
+    if (options.wrap) argv = options.wrap(argv);
     return runProcess(argv, env as Record<string, string>, {
       cwd: options.cwd ?? this.work,
       ...(options.input !== undefined ? { input: options.input } : {}),

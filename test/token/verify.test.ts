@@ -72,10 +72,37 @@ describe('inspect --verify and --for', function () {
     assert.match(run.stdout, /NOT VALID: the token has expired/);
   });
 
-  it('an unreachable issuer is named, exit 4', async () => {
-    const run = await inspect(fakeJwt({ iss: 'http://127.0.0.1:1/', exp: Math.floor(Date.now() / 1000) + 60 }), '--verify');
-    assert.equal(run.status, 4);
-    assert.match(run.stdout, /NOT VALID: cannot read the OpenID configuration of http:\/\/127\.0\.0\.1:1\//);
+  // Issue 10.14: an issuer out of reach says nothing about the signature: "cannot verify", exit 6.
+  it('an unreachable issuer: CANNOT VERIFY (not "not valid"), exit 6, code ERR_VERIFY_UNAVAILABLE', async () => {
+    const token = fakeJwt({ iss: 'http://127.0.0.1:1/', exp: Math.floor(Date.now() / 1000) + 60 });
+    const run = await inspect(token, '--verify');
+    assert.equal(run.status, 6);
+    assert.match(run.stdout, /^Signature +CANNOT VERIFY, not checked: cannot read the OpenID configuration of http:\/\/127\.0\.0\.1:1\//m);
+    assert.ok(!run.stdout.includes('NOT VALID'));
+    const json = JSON.parse((await inspect(token, '--verify', '--json')).stdout);
+    assert.deepEqual([json.verification.ok, json.verification.code, json.verification.kind], [false, 'ERR_VERIFY_UNAVAILABLE', 'unreachable']);
+  });
+
+  it('keys out of reach (the JWKS endpoint refuses connections): CANNOT VERIFY, exit 6', async () => {
+    const { createServer } = await import('node:http');
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ issuer: url, jwks_uri: `http://127.0.0.1:${deadPort}/jwks` }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const run = await inspect(fakeJwt({ iss: url, exp: Math.floor(Date.now() / 1000) + 60 }), '--verify');
+      assert.equal(run.status, 6, run.stdout + run.stderr);
+      assert.match(run.stdout, new RegExp(`CANNOT VERIFY, not checked: cannot read the issuer's keys at http://127\\.0\\.0\\.1:${deadPort}/jwks`));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('--for: audience and the scope an operation needs', async () => {
@@ -92,7 +119,7 @@ describe('inspect --verify and --for', function () {
   });
 
   it('wouldAccept: the any audience, path-prefixed storage scopes, SciTokens scopes', () => {
-    const claims = decodeClaims(fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'storage.read:/data storage.modify:/data/user read:/store' }));
+    const claims = decodeClaims(fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', 'wlcg.ver': '1.0', scope: 'storage.read:/data storage.modify:/data/user read:/store' }));
     assert.ok(claims.format === 'jwt');
     const check = (operation: string) => wouldAccept(claims, 'https://se.example:1094', operation).accepted;
     assert.ok(check('storage.read:/data/run1/file'));
@@ -102,5 +129,7 @@ describe('inspect --verify and --for', function () {
     assert.ok(check('read:/store/mc'));
     const url = decodeClaims(fakeJwt({ aud: 'https://se.example:1094' }));
     assert.ok(url.format === 'jwt' && wouldAccept(url, 'https://se.example:1094/path').audience.ok);
+    const scitoken = decodeClaims(fakeJwt({ aud: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'read:/' }));
+    assert.ok(scitoken.format === 'jwt' && !wouldAccept(scitoken, 'https://se.example:1094').audience.ok, 'the any audience counts only in WLCG-profile tokens');
   });
 });

@@ -171,11 +171,11 @@ describe('exec, status, systemd, demo', function () {
       const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('tokenenv-demo-')));
       const run = await tokenenv(['demo', '--lifetime', '6', '--duration', '7']);
       assert.equal(run.status, 0, run.stderr);
-      assert.match(run.stderr, /an OpenID issuer at http:\/\/127\.0\.0\.1:\d+ issues 6 s tokens/);
-      assert.match(run.stderr, /token default: refreshed \(start\)/);
-      assert.match(run.stderr, /token ce: refreshed \(timer\)/);
-      assert.match(run.stderr, /demo stopped, temporary files removed/);
-      assert.ok(!run.stderr.includes('Unsupported runtime'));
+      assert.match(run.stdout, /OpenID issuer at http:\/\/127\.0\.0\.1:\d+ issues 6 s tokens/);
+      assert.match(run.stdout, /token default: refreshed \(start\)/);
+      assert.match(run.stdout, /token ce: refreshed \(timer\)/);
+      assert.match(run.stdout, /demo stopped, temporary files removed/);
+      assert.ok(!(run.stdout + run.stderr).includes('Unsupported runtime'));
       const after = readdirSync(tmpdir()).filter((n) => n.startsWith('tokenenv-demo-') && !before.has(n));
       assert.deepEqual(after, []);
     });

@@ -1,9 +1,8 @@
-import { findConfigFile, interpretConfig, type AccountConfig, type TokenConfig } from '../../config/config.js';
-import { IniError, parseIni } from '../../config/ini.js';
+import { findConfigFile, loadConfigFile, type AccountConfig, type LoadedConfig, type TokenConfig } from '../../config/config.js';
+import { IniError } from '../../config/ini.js';
 import { resolveEnvironment } from '../../core/environment.js';
 import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { readFileSync } from 'node:fs';
 import { parseCommandArgs, type CliIo, type Command } from '../io.js';
 
 const OPTIONS = {
@@ -47,8 +46,12 @@ export const command: Command = {
   usage: `tokenenv config check|show [--config FILE] [--json]
 
   check   reports every problem with file, line and key: unknown keys and sections, a token
-          naming a missing account, an unreadable password or secret file, a bad number.
-          Exit 0 when the config is usable, 2 when it is not.
+          naming a missing account, an unreadable password or secret file, a bad number, two
+          tokens writing one file, an owner that does not exist; a config or secret file that
+          someone else could have written (not yours or root's, or writable by group or
+          others), a secret readable by every user. Warns about a value that seems to carry
+          an inline comment (configparser keeps it in the value) and a secret its group can
+          read. Exit 0 when the config is usable (warnings allowed), 2 when it is not.
   show    prints the effective configuration (defaults filled in, token paths resolved),
           with secrets masked.`,
 
@@ -58,35 +61,32 @@ export const command: Command = {
     if (action !== 'check' && action !== 'show') throw new UsageError('config: expected check or show');
     const environment = resolveEnvironment({ env: io.env });
     const file = findConfigFile(values.config, environment.env);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`${file}: cannot read the config (${(error as NodeJS.ErrnoException).code})`);
-    }
     let problems: IniError[];
-    let loaded;
+    let warnings: IniError[] = [];
+    let loaded: LoadedConfig | undefined;
     try {
-      loaded = interpretConfig(parseIni(text, file), environment);
-      problems = loaded.problems;
+      loaded = loadConfigFile(file, environment);
+      ({ problems, warnings } = loaded);
     } catch (error) {
       if (!(error instanceof IniError)) throw error;
       problems = [error];
     }
     if (action === 'check') {
       if (values.json) {
-        io.stdout(JSON.stringify({ file, ok: problems.length === 0, problems: problems.map((p) => ({ line: p.line, section: p.section ?? null, key: p.key ?? null, message: p.message })) }, null, 2) + '\n');
+        const view = (p: IniError) => ({ line: p.line, section: p.section ?? null, key: p.key ?? null, message: p.message });
+        io.stdout(JSON.stringify({ file, ok: problems.length === 0, problems: problems.map(view), warnings: warnings.map(view) }, null, 2) + '\n');
       } else {
-        for (const problem of problems) io.stdout(`${problem.message}\n`);
+        for (const note of [...problems, ...warnings].sort((a, b) => a.line - b.line)) io.stdout(`${note.message}\n`);
         const { config } = loaded ?? {};
+        const notes = warnings.length ? `, ${warnings.length} warning(s)` : '';
         io.stdout(problems.length === 0
-          ? `${file}: ok, ${config?.accounts.size ?? 0} account(s), ${config?.tokens.length ?? 0} token(s)\n`
-          : `${file}: ${problems.length} problem(s)\n`);
+          ? `${file}: ok, ${config?.accounts.size ?? 0} account(s), ${config?.tokens.length ?? 0} token(s)${notes}\n`
+          : `${file}: ${problems.length} problem(s)${notes}\n`);
       }
       return problems.length === 0 ? ExitCode.ok : ExitCode.usage;
     }
     for (const problem of problems) io.stderr(`tokenenv: ${problem.message}\n`);
-    if (!loaded) return ExitCode.usage;
+    if (!loaded || problems.some((p) => p.kind === 'UntrustedFileError')) return ExitCode.usage;
     const accounts = [...loaded.config.accounts.values()];
     if (values.json) io.stdout(JSON.stringify({ file, accounts: accounts.map(accountView), tokens: loaded.config.tokens.map(tokenView) }, null, 2) + '\n');
     else io.stdout(showText(file, accounts, loaded.config.tokens));

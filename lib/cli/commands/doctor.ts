@@ -1,11 +1,13 @@
 // `tokenenv doctor`: checks the whole chain, one line per check, with a fix for each problem.
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { lstatSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { wouldAccept } from '../../token/acceptance.js';
 import { decodeClaims, type JwtClaims } from '../../token/claims.js';
-import { findConfigFile, loadConfig, type Config } from '../../config/config.js';
-import { discoverTokenSync, explainDiscovery } from '../../discovery/discovery.js';
+import { findConfigFile, loadConfig, type Config, type LoadedConfig } from '../../config/config.js';
+import { hasCode } from '../../core/errors.js';
+import { discoverTokenSync, explainDiscovery, tokenLocation, type DiscoveryStep } from '../../discovery/discovery.js';
+import { defaultToken } from '../../refresh/targets.js';
 import { formatDuration } from '../../core/duration.js';
 import { envValue, resolveEnvironment, type TokenEnvironment } from '../../core/environment.js';
 import { ExitCode } from '../exit-codes.js';
@@ -19,7 +21,69 @@ interface Check {
   check: string;
   level: Level;
   detail: string;
+  /** A command line to paste, that resolves this check in the state it was printed for (a test
+   * applies each one). Advice that is not a command belongs in the detail. */
   fix?: string;
+}
+
+/** What the fixes depend on: the config (when refresh can read it) and how doctor was run. */
+interface FixContext {
+  environment: TokenEnvironment;
+  config: Config | undefined;
+  /** ` --config FILE` when doctor was given one, so that the fix reads the same config. */
+  configOption: string;
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that puts a fresh token at `path` (default: where discovery looks): refresh the
+ * configured token written there; else the default token, exported; with no config, setup. */
+function getTokenFix(context: FixContext, path: string | undefined, force = false): string {
+  const { config, configOption } = context;
+  if (!config) return `tokenenv setup${configOption} NAME`;
+  const refresh = `tokenenv refresh${configOption}${force ? ' --force' : ''}`;
+  const target = path ?? tokenLocation(context.environment).path;
+  const there = config.tokens.find((t) => t.path === target);
+  if (there) return `${refresh} ${there.name}`;
+  const other = defaultToken(config) ?? config.tokens[0];
+  if (!other) return `tokenenv setup${configOption} NAME`;
+  return `${refresh} ${other.name} && export BEARER_TOKEN_FILE=${shellWord(other.path)}`;
+}
+
+/** A token that discovery found at `step` needs replacing (expired, invalid). */
+function replaceTokenFix(context: FixContext, step: number, path: string | undefined, force = false): string {
+  return step === 1 ? 'unset BEARER_TOKEN' : getTokenFix(context, path, force);
+}
+
+/** Whether this user can remove `path` (its directory writable, and not sticky unless ours). */
+function canRemove(path: string, euid: number): boolean {
+  if (euid === 0) return true;
+  const dir = statSync(dirname(path), { throwIfNoEntry: false });
+  const file = lstatSync(path, { throwIfNoEntry: false });
+  if (!dir || !file) return false;
+  const writable = dir.uid === euid ? (dir.mode & 0o200) !== 0 : (dir.mode & 0o002) !== 0;
+  return writable && (!(dir.mode & 0o1000) || dir.uid === euid || file.uid === euid);
+}
+
+/** The fix when discovery stopped with an error at `step` (a file someone else may have put there,
+ * an unreadable or invalid one). */
+function discoveryErrorFix(context: FixContext, code: string | undefined, step: DiscoveryStep | undefined): { fix?: string; note?: string } {
+  const { euid } = context.environment;
+  if (!step) return {};
+  if (step.step === 1) return { fix: 'unset BEARER_TOKEN' };
+  const path = step.path!;
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (code === 'ERR_UNSAFE_TOKEN_FILE' || code === 'ERR_TOKEN_FILE') {
+    if (stat && stat.uid === euid && stat.isFile()) return { fix: `chmod 600 ${shellWord(path)}` };
+    if (step.step === 2) return { fix: 'unset BEARER_TOKEN_FILE' };
+    if (!stat || !canRemove(path, euid)) return { note: `; only its owner or root can remove ${path}` };
+    return { fix: `rm -rf ${shellWord(path)} && ${getTokenFix(context, path)}` };
+  }
+  // An invalid or oversized token.
+  if (context.config?.tokens.some((t) => t.path === path)) return { fix: getTokenFix(context, path, true) };
+  return { fix: step.step === 2 ? 'unset BEARER_TOKEN_FILE' : `rm -f ${shellWord(path)}` };
 }
 
 const OPTIONS = {
@@ -42,26 +106,59 @@ function atLeast(found: string, wanted: [number, number]): boolean {
   return major > wanted[0] || (major === wanted[0] && minor >= wanted[1]);
 }
 
-function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; claims?: JwtClaims; path?: string } {
+/** Whether every directory above `path` lets others pass through (o+x): then others can reach it. */
+function reachableByOthers(path: string): string | undefined {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    const mode = statSync(dir, { throwIfNoEntry: false })?.mode;
+    if (mode === undefined || (mode & 0o001) === 0) return undefined;
+    if (dir === dirname(dir)) return dirname(resolve(path));
+  }
+}
+
+interface Discovered {
+  checks: Check[];
+  claims?: JwtClaims;
+  path?: string;
+  step?: number;
+  /** Permission bits of the token file. */
+  mode?: number;
+}
+
+function discoveryChecks(context: FixContext): Discovered {
+  const { environment } = context;
   const checks: Check[] = [];
   const explanation = explainDiscovery(environment);
   if (!explanation.found) {
-    checks.push({
-      check: 'discovery', level: 'fail', detail: explanation.error ?? 'no token',
-      fix: explanation.errorCode === 'ERR_UNSAFE_TOKEN_FILE'
-        ? 'remove that file (someone else may have planted it), then: tokenenv refresh'
-        : 'get one: tokenenv refresh (or tokenenv setup NAME for a first account); see tokenenv discover --explain',
-    });
+    const failed = explanation.steps.find((s) => s.outcome === 'failed');
+    const { fix, note } = failed ? discoveryErrorFix(context, explanation.errorCode, failed) : { fix: getTokenFix(context, undefined) };
+    checks.push({ check: 'discovery', level: 'fail', detail: `${explanation.error ?? 'no token'}${note ?? ''}`, ...(fix ? { fix } : {}) });
     return { checks };
   }
   const found = discoverTokenSync(environment);
   const where = found.path ?? found.source;
   checks.push({ check: 'discovery', level: 'ok', detail: `token found at step ${found.step}: ${where}` });
-  for (const warning of found.warnings) checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${found.path}` });
-  if (found.path) {
-    const stat = statSync(found.path);
+  const stat = found.path ? statSync(found.path) : undefined;
+  const exposedIn = found.path && stat && (stat.mode & 0o004) ? reachableByOthers(found.path) : undefined;
+  if (exposedIn) {
+    checks.push({ check: 'token file mode', level: 'fail', detail: `${found.path} is readable by everyone (mode ${(stat!.mode & 0o777).toString(8).padStart(4, '0')}) in ${exposedIn}, which others can enter: any local user can take the token; after chmod, get a new one: this one may have been copied`,
+      fix: `chmod 600 ${shellWord(found.path!)} && ${getTokenFix(context, found.path, true)}` });
+  }
+  const located = { step: found.step, ...(found.path ? { path: found.path, mode: stat!.mode & 0o777 } : {}) };
+  for (const step of found.steps) {
+    for (const warning of step.warnings) {
+      if (step.outcome === 'used') {
+        if (!exposedIn) checks.push({ check: 'token file mode', level: 'warn', detail: warning, fix: `chmod 600 ${shellWord(found.path!)}` });
+      } else {
+        // A BEARER_TOKEN_FILE naming a missing file: fetch it when the config writes it, else drop the variable.
+        const managed = context.config?.tokens.find((t) => t.path === step.path);
+        checks.push({ check: 'BEARER_TOKEN_FILE', level: 'warn', detail: warning,
+          fix: managed ? `tokenenv refresh${context.configOption} ${managed.name}` : 'unset BEARER_TOKEN_FILE' });
+      }
+    }
+  }
+  if (found.path && stat) {
     if (stat.uid !== environment.euid) {
-      checks.push({ check: 'token file owner', level: 'warn', detail: `${found.path} is owned by uid ${stat.uid}, not by you (uid ${environment.euid})`, fix: 'fine for a shared service-account token; otherwise write your own with tokenenv refresh' });
+      checks.push({ check: 'token file owner', level: 'info', detail: `${found.path} is owned by uid ${stat.uid}, not by you (uid ${environment.euid}): fine for a service-account token shared with you on purpose` });
     } else if (!found.warnings.length) {
       checks.push({ check: 'token file', level: 'ok', detail: `owned by you, mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}` });
     }
@@ -69,21 +166,28 @@ function discoveryChecks(environment: TokenEnvironment): { checks: Check[]; clai
   const claims = decodeClaims(found.token);
   if (claims.format === 'opaque') {
     checks.push({ check: 'expiry', level: 'info', detail: 'opaque token: its expiry is unknown' });
-    return { checks, ...(found.path ? { path: found.path } : {}) };
+    return { checks, ...located };
   }
   const now = environment.now();
-  if (claims.expiresAt !== undefined) {
+  if (claims.malformed.exp) {
+    checks.push({ check: 'expiry', level: 'fail', detail: `its exp claim is ${claims.malformed.exp}: every service refuses it`, fix: replaceTokenFix(context, found.step, found.path, true) });
+  } else if (claims.expiresAt !== undefined) {
     const left = claims.expiresAt - now;
+    // Short-lived issuers: "soon" is at most half the token's whole lifetime, so that a new token passes.
+    const lifetime = claims.issuedAt === undefined ? undefined : claims.expiresAt - claims.issuedAt;
+    const soon = Math.min(300, lifetime === undefined ? 300 : lifetime / 2);
     checks.push(left <= 0
-      ? { check: 'expiry', level: 'fail', detail: `expired ${formatDuration(-left)} ago`, fix: 'tokenenv refresh; keep it fresh with tokenenv watch (or tokenenv systemd --install)' }
-      : { check: 'expiry', level: left < 300 ? 'warn' : 'ok', detail: `${formatDuration(left)} left`, ...(left < 300 ? { fix: 'tokenenv refresh --force' } : {}) });
+      ? { check: 'expiry', level: 'fail', detail: `expired ${formatDuration(-left)} ago; the watcher keeps tokens fresh`, fix: replaceTokenFix(context, found.step, found.path) }
+      : left < soon
+        ? { check: 'expiry', level: 'warn', detail: `${formatDuration(left)} left`, fix: replaceTokenFix(context, found.step, found.path, true) }
+        : { check: 'expiry', level: 'ok', detail: `${formatDuration(left)} left` });
   }
   if (claims.issuedAt !== undefined && claims.issuedAt - now > 60) {
-    checks.push({ check: 'clock', level: 'fail', detail: `the token was issued ${formatDuration(claims.issuedAt - now)} in the future: this clock is behind the issuer's`, fix: 'synchronise the clock (chrony or systemd-timesyncd)' });
+    checks.push({ check: 'clock', level: 'fail', detail: `the token was issued ${formatDuration(claims.issuedAt - now)} in the future: this clock is behind the issuer's; synchronise it (chrony, systemd-timesyncd)` });
   } else if (claims.issuedAt !== undefined) {
     checks.push({ check: 'clock', level: 'ok', detail: 'no skew against the token\'s iat' });
   }
-  return { checks, claims, ...(found.path ? { path: found.path } : {}) };
+  return { checks, claims, ...located };
 }
 
 async function agentChecks(config: Config, environment: TokenEnvironment): Promise<Check[]> {
@@ -92,13 +196,16 @@ async function agentChecks(config: Config, environment: TokenEnvironment): Promi
   const checks: Check[] = [];
   const socket = accounts.find((a) => a.oidcSock)?.oidcSock ?? envValue(environment.env, 'OIDC_SOCK');
   if (!socket) {
-    return [{ check: 'oidc-agent', level: 'fail', detail: 'no agent: OIDC_SOCK is not set', fix: 'eval $(oidc-agent-service use), or set oidc_sock in the [account]' }];
+    return [{ check: 'oidc-agent', level: 'fail', detail: 'no agent: OIDC_SOCK is not set (or set oidc_sock in the [account])', fix: 'eval "$(oidc-agent-service use)"' }];
   }
   const env = { ...environment.env, OIDC_SOCK: socket } as NodeJS.ProcessEnv;
   const loaded = await new Promise<{ ok: boolean; out: string }>((done) => execFile('oidc-add', ['--loaded'], { env, timeout: 5000 }, (error, stdout, stderr) =>
     done({ ok: !error, out: `${stdout}${stderr}` })));
   if (!loaded.ok) {
-    return [{ check: 'oidc-agent', level: 'fail', detail: `cannot reach the agent at ${socket}: ${loaded.out.trim().split('\n').pop() ?? ''}`, fix: 'start it: eval $(oidc-agent-service use)' }];
+    // A socket from the environment: start (or find) the user's agent; one named in the config is the config's to fix.
+    const fromEnv = !accounts.some((a) => a.oidcSock);
+    return [{ check: 'oidc-agent', level: 'fail', detail: `cannot reach the agent at ${socket}: ${loaded.out.trim().split('\n').pop() ?? ''}${fromEnv ? '' : ' (oidc_sock in the config)'}`,
+      ...(fromEnv ? { fix: 'eval "$(oidc-agent-service use)"' } : {}) }];
   }
   checks.push({ check: 'oidc-agent', level: 'ok', detail: `agent reachable at ${socket}` });
   for (const account of accounts) {
@@ -106,8 +213,9 @@ async function agentChecks(config: Config, environment: TokenEnvironment): Promi
     const isLoaded = loaded.out.split(/\s+/).includes(name);
     checks.push(isLoaded
       ? { check: `account ${name}`, level: 'ok', detail: 'loaded in the agent' }
-      : { check: `account ${name}`, level: account.passwordFile ? 'info' : 'warn', detail: 'not loaded',
-          fix: account.passwordFile ? 'tokenenv loads it with its password_file at the next refresh' : `oidc-add ${name} (or set password_file)` });
+      : account.passwordFile
+        ? { check: `account ${name}`, level: 'info', detail: 'not loaded: tokenenv loads it with its password_file at the next refresh' }
+        : { check: `account ${name}`, level: 'warn', detail: 'not loaded (or set password_file, and tokenenv loads it)', fix: `oidc-add ${shellWord(name)}` });
   }
   return checks;
 }
@@ -119,18 +227,53 @@ async function clientChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     const v = /CondorVersion:\s*(\d+\.\d+)/.exec(condor)?.[1];
     checks.push(v && atLeast(v, [9, 0])
       ? { check: 'HTCondor', level: 'ok', detail: `${v}: discovers tokens (9.0+)` }
-      : { check: 'HTCondor', level: 'warn', detail: `${v ?? 'unknown version'}: before 9.0, no token discovery`, fix: 'upgrade to HTCondor 9.0 or later; the wrappers set _condor_SCITOKENS_FILE meanwhile' });
+      : { check: 'HTCondor', level: 'warn', detail: `${v ?? 'unknown version'}: before 9.0, no token discovery; upgrade to 9.0 or later (the wrappers set _condor_SCITOKENS_FILE meanwhile)` });
   }
   const arc = await version('arcinfo', ['-v'], env);
   if (arc !== undefined) {
     const v = /version\s+(\d+\.\d+)/.exec(arc)?.[1];
     checks.push(v && atLeast(v, [6, 8])
       ? { check: 'ARC client', level: 'ok', detail: `${v}: discovers tokens (6.8+)` }
-      : { check: 'ARC client', level: 'warn', detail: `${v ?? 'unknown version'}: before 6.8, tokens only through ARC_OTOKEN`, fix: 'upgrade the ARC client to 6.8 or later' });
+      : { check: 'ARC client', level: 'warn', detail: `${v ?? 'unknown version'}: before 6.8, tokens only through ARC_OTOKEN; upgrade the ARC client to 6.8 or later` });
   }
   const fts = await version('fts-rest-whoami', ['--version'], env);
   if (fts !== undefined) checks.push({ check: 'FTS client', level: 'info', detail: 'found: it does no discovery; the wrappers pass --access-token (visible in ps)' });
   if (!checks.length) checks.push({ check: 'clients', level: 'info', detail: 'no HTCondor, ARC or FTS client on PATH' });
+  return checks;
+}
+
+/** "5.5.3" from `xrdcp --version` ("v5.5.3"), as numbers. */
+function versionTriple(text: string): [number, number, number] | undefined {
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+function before(found: [number, number, number], wanted: [number, number, number]): boolean {
+  for (let i = 0; i < 3; i++) if (found[i] !== wanted[i]) return found[i]! < wanted[i]!;
+  return false;
+}
+
+/** XRootD and gfal2 read tokens their own way (see the README's client table). */
+async function dataClientChecks(found: Discovered, env: NodeJS.ProcessEnv, context: FixContext): Promise<Check[]> {
+  const checks: Check[] = [];
+  const xrootd = await version('xrdcp', ['--version'], env);
+  if (xrootd !== undefined) {
+    const v = versionTriple(xrootd);
+    checks.push({ check: 'XRootD client', level: 'info', detail: `${v ? v.join('.') : 'unknown version'}: discovers tokens, refuses token files open to others` });
+    if (found.path && found.mode !== undefined && (found.mode & 0o077)) {
+      checks.push({ check: 'XRootD token file', level: 'warn', detail: `${found.path} has group or other permission bits (mode ${found.mode.toString(8).padStart(4, '0')}): xrdcp and xrdfs refuse it and send no token (the wrappers hand XRootD a 0600 file of its own)`,
+        fix: `chmod 600 ${shellWord(found.path)}` });
+    }
+    if (found.step === 4 && v && before(v, [5, 6, 2])) {
+      checks.push({ check: 'XRootD /tmp', level: 'warn', detail: `XRootD ${v.join('.')} looks for /tmp/bt_u11 instead of ${found.path} (fixed in 5.6.2): xrdcp and xrdfs will not find this token (the shell wrappers pass it in BEARER_TOKEN_FILE)`,
+        fix: `export BEARER_TOKEN_FILE=${shellWord(found.path!)}` });
+    }
+  }
+  // With the shell wrappers loaded (tokenenv_doctor says so), gfal-* get BEARER_TOKEN for each call.
+  if (await version('gfal-ls', ['--version'], env) !== undefined && found.path && !envValue(env, 'BEARER_TOKEN') && !envValue(env, 'TOKENENV_SHELL')) {
+    checks.push({ check: 'gfal2', level: 'warn', detail: `gfal-* read only BEARER_TOKEN, never a token file: they will send no token (this one is in ${found.path}); the shell wrappers set it for each call, as does tokenenv exec --env-token -- gfal-…`,
+      fix: `source "$(tokenenv shell-path)" && tokenenv_doctor${context.configOption}` });
+  }
   return checks;
 }
 
@@ -142,9 +285,21 @@ function endpointChecks(config: Config, claims: JwtClaims | undefined): Check[] 
     const fit = wouldAccept(claims, wanted);
     checks.push(fit.accepted
       ? { check: `endpoint ${endpoint.endpoint}`, level: 'ok', detail: `the default token fits: ${fit.audience.detail}` }
-      : { check: `endpoint ${endpoint.endpoint}`, level: 'warn', detail: `the default token would be refused: ${fit.audience.detail}`,
-          fix: `use the shell wrappers (they fetch a token for ${wanted}), or: tokenenv exec --aud ${wanted} -- COMMAND` });
+      // Not a problem to fix: that is what per-endpoint tokens are for.
+      : { check: `endpoint ${endpoint.endpoint}`, level: 'info', detail: `the default token would be refused (${fit.audience.detail}); the shell wrappers and tokenenv exec --aud ${wanted} get a token for it` });
   }
+  return checks;
+}
+
+/** The config: usable or not, then each problem and warning on a line of its own (a file others
+ * could have written, a secret others can read, an inline comment...). */
+function configChecks(file: string, loaded: LoadedConfig): Check[] {
+  const { config, problems, warnings } = loaded;
+  const checks: Check[] = [problems.length
+    ? { check: 'config', level: 'fail', detail: `${file}: ${problems.length} problem(s)`, fix: 'tokenenv config check' }
+    : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` }];
+  for (const problem of problems) checks.push({ check: 'config', level: 'fail', detail: problem.message });
+  for (const warning of warnings) checks.push({ check: 'config', level: 'warn', detail: warning.message.replace(': warning: ', ': ') });
   return checks;
 }
 
@@ -161,39 +316,52 @@ One line per check, with a fix for each problem: discovery and its warnings, the
 owner and mode, expiry and clock skew against iat, the config, oidc-agent reachable and its
 accounts loaded, the watcher running, the shell wrappers (run tokenenv_doctor in a shell that
 sourced them), the clients on PATH and whether their versions discover tokens (HTCondor >= 9.0,
-ARC >= 6.8), and whether the token's audience fits the configured endpoints.
+ARC >= 6.8), whether XRootD and gfal2 clients can use the token as it is kept (XRootD refuses
+files open to others and, before 5.6.2, looks for /tmp/bt_u11; gfal2 reads only BEARER_TOKEN),
+and whether the token's audience fits the configured endpoints. A token file readable by everyone
+in a directory others can enter (such as /tmp) is a failure. Each fix is a command to paste.
 Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs('doctor', args, OPTIONS);
     const environment = resolveEnvironment({ env: io.env });
-    const { checks, claims } = discoveryChecks(environment);
+    const configOption = values.config ? ` --config ${shellWord(values.config)}` : '';
     let config: Config | undefined;
+    let configCheck: Check[];
+    let usable = false;
     try {
       const file = findConfigFile(values.config, environment.env);
       const loaded = loadConfig({ env: io.env, file });
       config = loaded.config;
-      checks.push(loaded.problems.length
-        ? { check: 'config', level: 'fail', detail: `${file}: ${loaded.problems.length} problem(s), first: ${loaded.problems[0]!.message}`, fix: 'tokenenv config check' }
-        : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` });
+      usable = loaded.problems.length === 0;
+      configCheck = configChecks(file, loaded);
     } catch (error) {
-      checks.push({ check: 'config', level: 'info', detail: (error as Error).message.split(';')[0]!, fix: 'tokenenv setup NAME creates one' });
+      if (!hasCode(error, 'ERR_CONFIG_NOT_FOUND', 'ERR_CONFIG')) throw error;
+      configCheck = error.code === 'ERR_CONFIG_NOT_FOUND'
+        ? [{ check: 'config', level: 'info', detail: `${error.message.split(';')[0]!}; setup creates one`, fix: `tokenenv setup${configOption} NAME` }]
+        : [{ check: 'config', level: 'fail', detail: error.message, fix: 'tokenenv config check' }];
     }
+    // Fixes offer a refresh only when refresh can read the config.
+    const context: FixContext = { environment, config: usable ? config : undefined, configOption };
+    const found = discoveryChecks(context);
+    const { checks, claims } = found;
+    checks.push(...configCheck);
     if (config) {
       checks.push(...await agentChecks(config, environment));
       const { pidFile } = watcherFiles(stateDirectory(environment.env), resolve(config.file!));
       const pid = runningWatcher(pidFile);
       checks.push(pid
         ? { check: 'watcher', level: 'ok', detail: `running (pid ${pid})` }
-        : { check: 'watcher', level: 'warn', detail: 'not running: tokens are refreshed only when something asks', fix: 'tokenenv watch, or tokenenv systemd --install' });
+        : { check: 'watcher', level: 'warn', detail: 'not running: tokens are refreshed only when something asks (as a service: tokenenv systemd --install)', fix: `tokenenv watch${configOption}` });
       checks.push(...endpointChecks(config, claims));
     }
     const shell = envValue(io.env, 'TOKENENV_SHELL');
     checks.push(shell
       ? { check: 'shell wrappers', level: 'ok', detail: `loaded (${shell})` }
-      : { check: 'shell wrappers', level: 'info', detail: 'unknown from here', fix: 'in your shell: source "$(tokenenv shell-path)", then run tokenenv_doctor' });
+      : { check: 'shell wrappers', level: 'info', detail: 'unknown from here: run this in your shell (bash or zsh)', fix: `source "$(tokenenv shell-path)" && tokenenv_doctor${configOption}` });
     checks.push(...await clientChecks(environment.env as NodeJS.ProcessEnv));
-    if (values.json) io.stdout(JSON.stringify({ ok: !checks.some((c) => c.level === 'fail'), checks }, null, 2) + '\n');
+    checks.push(...await dataClientChecks(found, environment.env as NodeJS.ProcessEnv, context));
+    if (values.json) io.stdout(JSON.stringify({ ok: !checks.some((c) => c.level === 'fail'), checks: checks.map((c) => ({ ...c, fix: c.fix ?? null })) }, null, 2) + '\n');
     else io.stdout(report(checks));
     return checks.some((c) => c.level === 'fail') ? ExitCode.failure : ExitCode.ok;
   },

@@ -10,11 +10,14 @@ import { createLogger, type Logger } from '../../watch/log.js';
 import { TokenWatcher } from '../../watch/watcher.js';
 import { commandConfig, CONFIG_OPTIONS, CONFIG_USAGE } from '../config-source.js';
 import { parseCommandArgs, type CliIo, type Command } from '../io.js';
+import { readTokenFileSync } from '../../files/read.js';
+import { extractToken } from '../../token/syntax.js';
 
 const OPTIONS = {
   ...CONFIG_OPTIONS,
   token: { type: 'string', short: 't' },
   account: { type: 'string' },
+  'env-token': { type: 'boolean' },
 } as const;
 
 // Signals passed on to the command. SIGINT is passed on only without a terminal: at a terminal,
@@ -37,8 +40,17 @@ function splitCommand(args: string[]): { own: string[]; command: string[] } {
 
 /** The token the command gets: --token NAME, a per-audience token, the ad-hoc one, or the default. */
 function chooseToken(values: Record<string, string | boolean | undefined>, io: CliIo): { config: Config; token: TokenConfig } {
+  if (values.token && (values.aud || values.scope)) throw new UsageError(`exec: --token ${values.token} and --${values.aud ? 'aud' : 'scope'} exclude each other: a configured token has its own audience and scope`);
   const { config, adHoc } = commandConfig(adHocOnly(values), io);
-  if (adHoc) return { config, token: config.tokens[0]! };
+  if (adHoc) {
+    const token = config.tokens[0]!;
+    // An ad-hoc source asked for an audience or scope: a per-audience file too, never the
+    // default token's (unless --out names a file).
+    if (values.out || !(values.aud || values.scope)) return { config, token };
+    const path = audienceToken(config, { audience: token.audience, scope: token.scope }, resolveEnvironment({ env: io.env })).path;
+    const own = { ...token, path };
+    return { config: { ...config, tokens: [own] }, token: own };
+  }
   const byName = (name: string) => config.tokens.find((t) => t.name === name);
   if (values.token) {
     const token = byName(values.token as string);
@@ -71,15 +83,20 @@ function quietLogger(io: CliIo): Logger {
 }
 
 export const command: Command = {
-  usage: `tokenenv exec [--token NAME | --aud A [--scope S] [--account NAME]] [--config FILE | SOURCE FLAGS] [--] COMMAND [ARGS...]
+  usage: `tokenenv exec [--token NAME | --aud A [--scope S] [--account NAME]] [--env-token] [--config FILE | SOURCE FLAGS] [--] COMMAND [ARGS...]
 
 Runs COMMAND with BEARER_TOKEN_FILE pointing at a fresh token (BEARER_TOKEN is removed from its
-environment, since it would take precedence), keeps that file fresh while COMMAND runs, passes
+environment, since it would take precedence; see --env-token), keeps that file fresh while COMMAND runs, passes
 signals on, and exits with COMMAND's status (or dies of the same signal).
 
   --token NAME     a token from the config (default: the one named default, or the only one)
-  --aud A          a per-audience token (bt_u<euid>-tokenenv-aud-…), issued by --account NAME
-  --scope S        (default: the account of the default token)
+  --aud A          a per-audience token in a file of its own (bt_u<euid>-tokenenv-aud-…): the
+  --scope S        default token is never touched; issued by --account NAME (default: the
+                   account of the default token), or by the source flag given
+  --env-token      also put the token itself in BEARER_TOKEN (trimmed; never empty), for clients
+                   that read only that variable, such as gfal2's gfal-*. Such a value is copied
+                   once, when COMMAND starts: it does NOT follow refreshes, so a COMMAND running
+                   longer than the token lives ends up with an expired one
 
 ${CONFIG_USAGE}
 
@@ -101,13 +118,33 @@ Exit codes: COMMAND's; 2 usage or config error; 3 no valid token could be obtain
       throw new NoTokenFileError(`exec: no valid token for ${token.name}: ${result.detail}`);
     }
     if (result.action === 'failed') io.stderr(`tokenenv: warning: refresh failed, running with the current token (${formatDuration(result.secondsLeft!)} left)\n`);
-    return runChild(argv, token.path, io, watcher);
+    let bearerToken: string | undefined;
+    if (values['env-token']) {
+      try {
+        bearerToken = tokenValue(token.path);
+      } catch (error) {
+        await watcher.close();
+        throw error;
+      }
+    }
+    return runChild(argv, token.path, io, watcher, bearerToken);
   },
 };
 
-function runChild(argv: string[], tokenFile: string, io: CliIo, watcher: TokenWatcher): Promise<number> {
+/** The token in `path`, trimmed; an error naming the file when there is none. */
+function tokenValue(path: string): string {
+  const outcome = readTokenFileSync({ path, implicit: false, euid: process.geteuid?.() ?? -1 });
+  if (outcome.kind === 'missing') throw new NoTokenFileError(`exec --env-token: ${path}: ${outcome.reason}`);
+  if (outcome.kind === 'error') throw outcome.error;
+  const token = extractToken(outcome.bytes, path);
+  if (!token) throw new NoTokenFileError(`exec --env-token: ${path}: empty, no token for BEARER_TOKEN`);
+  return token;
+}
+
+function runChild(argv: string[], tokenFile: string, io: CliIo, watcher: TokenWatcher, bearerToken?: string): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...io.env, BEARER_TOKEN_FILE: tokenFile };
   delete env.BEARER_TOKEN;
+  if (bearerToken) env.BEARER_TOKEN = bearerToken;
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'inherit' });
     const interactive = process.stdin.isTTY === true;

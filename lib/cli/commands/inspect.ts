@@ -1,14 +1,14 @@
 import { decodeClaims, secondsLeft, WLCG_ANY_AUDIENCE, type JwtClaims, type TokenClaims } from '../../token/claims.js';
 import { discoverTokenSync } from '../../discovery/discovery.js';
 import { formatDuration, formatRelative } from '../../core/duration.js';
-import { wouldAccept, type Acceptance } from '../../token/acceptance.js';
-import { NoTokenFileError, UsageError } from '../../core/errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { isKnownOperation, wouldAccept, type Acceptance } from '../../token/acceptance.js';
+import { DATA_OPERATIONS, OPERATIONS } from '../../token/operations.js';
+import { UsageError } from '../../core/errors.js';
+import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import type { Verification } from '../../token/verify.js';
-import { readOpenedSync, readTokenFileSync } from '../../files/read.js';
-import { extractToken } from '../../token/syntax.js';
-import { parseCommandArgs, type CliIo, type Command } from '../io.js';
-import { claimsSummary } from '../summary.js';
+import { parseCommandArgs, shown, type CliIo, type Command } from '../io.js';
+import { claimsSummary, originOf } from '../summary.js';
+import { tokenFromArgument, tokenFromConfig, type LoadedToken } from '../token-input.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -16,29 +16,20 @@ const OPTIONS = {
   verify: { type: 'boolean' },
   for: { type: 'string' },
   op: { type: 'string' },
+  token: { type: 'string', short: 't' },
+  config: { type: 'string', short: 'c' },
 } as const;
-
-interface LoadedToken {
-  token: string;
-  origin: string;
-}
-
-function readGivenToken(arg: string): LoadedToken {
-  const where = arg === '-' ? 'standard input' : arg;
-  const request = { path: where, implicit: false, euid: process.geteuid?.() ?? -1 };
-  // Standard input is read from fd 0: /dev/stdin cannot be opened when it is a socket.
-  const outcome = arg === '-' ? readOpenedSync(0, request) : readTokenFileSync(request);
-  if (outcome.kind === 'missing') throw new NoTokenFileError(`${where}: ${outcome.reason}`);
-  if (outcome.kind === 'error') throw outcome.error;
-  const token = extractToken(outcome.bytes, where);
-  if (token === undefined) throw new NoTokenFileError(`${where}: empty, no token in it`);
-  return { token, origin: where };
-}
 
 function discovered(io: CliIo, purpose: string | undefined): LoadedToken {
   const found = discoverTokenSync({ env: io.env, ...(purpose === undefined ? {} : { purpose }) });
-  for (const warning of found.warnings) io.stderr(`tokenenv: warning: ${warning}\n`);
-  return { token: found.token, origin: `${found.path ?? found.source} (discovery step ${found.step})` };
+  return { token: found.token, origin: originOf(found), label: `${found.path ?? found.source} (discovery step ${found.step})` };
+}
+
+/** --op: an operation of the table or scopes as they are; a typo lists the known operations. */
+function checkOperation(operation: string): void {
+  if (isKnownOperation(operation)) return;
+  const clients = Object.keys(OPERATIONS).filter((name) => !Object.hasOwn(DATA_OPERATIONS, name));
+  throw new UsageError(`inspect: --op ${shown(operation)} is neither a known operation (data: ${Object.keys(DATA_OPERATIONS).join(', ')}; clients: ${clients.join(', ')}) nor a scope (compute.read, storage.read:/PATH, read:/PATH, ...)`);
 }
 
 function utc(seconds: number): string {
@@ -49,7 +40,13 @@ function when(seconds: number | undefined, now: number): string | undefined {
   return seconds === undefined ? undefined : `${utc(seconds)} (${formatRelative(seconds, now)})`;
 }
 
+function malformed(claims: JwtClaims, claim: string): string | undefined {
+  const problem = claims.malformed[claim];
+  return problem === undefined ? undefined : `MALFORMED: ${claim} is ${problem}`;
+}
+
 function expiryLine(claims: JwtClaims, now: number): string {
+  if (claims.malformed.exp) return malformed(claims, 'exp')!;
   if (claims.expiresAt === undefined) return 'never stated (no exp claim)';
   const left = claims.expiresAt - now;
   const status = left > 0 ? `in ${formatDuration(left)}` : `EXPIRED ${formatDuration(-left)} ago`;
@@ -69,8 +66,8 @@ function humanReport(claims: JwtClaims, origin: string, now: number): string {
     ['Audience', audience || 'none (accepted by any service that does not check)'],
     ['Scopes', claims.scopes.join(' ') || 'none'],
     ['Groups', claims.groups.length ? claims.groups.join(' ') : undefined],
-    ['Issued', when(claims.issuedAt, now)],
-    ['Not before', claims.notBefore !== undefined && claims.notBefore > now ? when(claims.notBefore, now) : undefined],
+    ['Issued', malformed(claims, 'iat') ?? when(claims.issuedAt, now)],
+    ['Not before', malformed(claims, 'nbf') ?? (claims.notBefore !== undefined && claims.notBefore > now ? when(claims.notBefore, now) : undefined)],
     ['Expires', expiryLine(claims, now)],
     ['Lifetime', lifetime],
     ['Token ID', claims.tokenId],
@@ -86,61 +83,98 @@ export function describeToken(claims: TokenClaims, origin: string, now: number):
 
 function verificationLines(v: Verification): string {
   if (v.ok) return `${'Signature'.padEnd(11)}valid (${v.algorithm}${v.keyId ? `, key ${v.keyId}` : ''}), checked against ${v.jwksUri}\n`;
+  // Unreachable keys say nothing about the token: not "not valid".
+  if (v.code === 'ERR_VERIFY_UNAVAILABLE') return `${'Signature'.padEnd(11)}CANNOT VERIFY, not checked: ${v.problem}\n`;
   return `${'Signature'.padEnd(11)}NOT VALID: ${v.problem}\n`;
+}
+
+/** --for for --json: every key, null when not checked (time: only for a token that has exp/nbf;
+ * scope: only with --op). */
+function forJson(endpoint: string, operation: string | undefined, a: Acceptance | undefined): Record<string, unknown> {
+  const unknown = { ok: false, detail: 'an opaque token: its audience and scopes cannot be read' };
+  return { endpoint, operation: operation ?? null, accepted: a?.accepted ?? false, audience: a?.audience ?? unknown, time: a?.time ?? null, scope: a?.scope ?? null };
+}
+
+/** The verification for --json: every key, null when unknown. */
+function verificationJson(v: Verification): Record<string, unknown> {
+  return { ok: v.ok, code: v.code ?? null, kind: v.kind ?? null, problem: v.problem ?? null, issuer: v.issuer ?? null,
+    jwksUri: v.jwksUri ?? null, algorithm: v.algorithm ?? null, keyId: v.keyId ?? null };
 }
 
 function acceptanceLines(a: Acceptance, endpoint: string, operation: string | undefined): string {
   const verdict = a.accepted ? 'accepted' : 'REFUSED';
   const lines = [`${'For'.padEnd(11)}${endpoint}${operation ? ` (${operation})` : ''}: ${verdict}`, `${''.padEnd(11)}${a.audience.ok ? 'ok' : 'no'}: ${a.audience.detail}`];
+  if (a.time && !a.time.ok) lines.push(`${''.padEnd(11)}no: ${a.time.detail}`);
   if (a.scope) lines.push(`${''.padEnd(11)}${a.scope.ok ? 'ok' : 'no'}: ${a.scope.detail}`);
   return lines.join('\n') + '\n';
 }
 
-export const command: Command = {
-  usage: `tokenenv inspect [FILE|-] [--json] [--purpose P] [--verify] [--for ENDPOINT [--op OPERATION]]
+// `tokenFromConfig` rides along for `discover --token` (in the fast bundle, which loads it from
+// here only when asked).
+export const command: Command & { tokenFromConfig: typeof tokenFromConfig } = {
+  tokenFromConfig,
+  usage: `tokenenv inspect [FILE|- | --token NAME [--config FILE]] [--json] [--purpose P] [--verify] [--for ENDPOINT [--op OPERATION]]
 
-Shows the claims of the token in FILE, on standard input (-), or found by discovery (default):
-issuer, subject, audience, scopes, groups, when it was issued and when it expires.
-The token itself is never printed. Opaque (non-JWT) tokens are valid but have no known claims.
+Shows the claims of the token in FILE, on standard input (-), of [token NAME] in the config, or
+found by discovery (default): issuer, subject, audience, scopes, groups, when it was issued and
+when it expires. The token itself is never printed. Opaque (non-JWT) tokens are valid but have
+no known claims; a claim of the wrong type (exp as a string) is shown as MALFORMED.
 
-  --json          print the claims as JSON, for scripts
+  --json          print where it came from and its claims as JSON (the shape of discover --json,
+                  plus payload, verification and for; see the README)
   --purpose P     with discovery: read the token for purpose P
+  --token NAME    the token of [token NAME] in the config (--config FILE)
   --verify        check the signature against the issuer's keys (OpenID discovery, then its
                   JWKS), and iss, exp and nbf: no need to paste the token into a web page
-  --for ENDPOINT  would ENDPOINT accept it? Audience (the WLCG "any" audience counts) and, with
-  --op OP         an operation — a client (condor_submit needs compute.create, condor_q
-                  compute.read, condor_rm compute.cancel, arcsub compute.create …) or a scope
-                  (storage.read:/data, read:/) — the scope it needs
+  --for ENDPOINT  would ENDPOINT accept it now? The audience must be ENDPOINT's exactly (a URL's
+                  scheme://host[:port], an HTCondor-CE's host:port), or the WLCG "any" audience
+                  in a WLCG-profile token; expiry; and with
+  --op OP         an operation, the scope it needs: a client (condor_submit compute.create,
+                  condor_q compute.read, arcsub compute.create, gfal-ls storage.read:/ …), a data
+                  operation (read, list, create, write = xrdcp's upload, mkdir, rename, delete,
+                  modify) or a scope (storage.read:/data, read:/). Add --verify to check the
+                  signature too: a server does
 
-Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token, unsafe file, bad signature or refused
---for, 5 expired.`,
+Exit codes: 0 ok, 2 usage, 3 no token, 4 invalid token (or a malformed claim), unsafe file, bad
+signature or refused --for, 5 expired, 6 cannot verify: the issuer's configuration or keys could
+not be fetched (nothing is known about the signature).`,
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs('inspect', args, OPTIONS, 1);
     if (values.op && !values.for) throw new UsageError('inspect: --op goes with --for ENDPOINT');
+    if (values.op) checkOperation(values.op);
     const given = positionals[0];
-    const { token, origin } = given === undefined ? discovered(io, values.purpose) : readGivenToken(given);
+    if (values.token !== undefined && (given !== undefined || values.purpose !== undefined)) {
+      throw new UsageError(`inspect: --token names a configured token: it goes without ${given !== undefined ? `FILE ${shown(given)}` : '--purpose'}`);
+    }
+    if (values.config !== undefined && values.token === undefined) throw new UsageError('inspect: --config goes with --token NAME');
+    const loaded = values.token !== undefined ? tokenFromConfig(values.token, io, values.config)
+      : given === undefined ? discovered(io, values.purpose) : tokenFromArgument(given);
+    for (const warning of loaded.origin.warnings) io.stderr(`tokenenv: warning: ${warning}\n`);
+    const { token, label } = loaded;
     const now = io.now();
     const claims = decodeClaims(token);
     // --verify alone needs HTTP and jose: loaded only then.
     const verification = values.verify ? await (await import('../../token/verify.js')).verifyToken(token, { now, env: io.env }) : undefined;
-    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op) : undefined;
+    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op, { now }) : undefined;
     if (values.json) {
-      const payload = claims.format === 'jwt' ? claims.payload : null;
       io.stdout(JSON.stringify({
-        token: origin, ...claimsSummary(claims, now), payload,
-        ...(verification ? { verification } : {}), ...(values.for ? { for: { endpoint: values.for, operation: values.op ?? null, ...(acceptance ?? { accepted: false, reason: 'opaque token' }) } } : {}),
+        ...loaded.origin, claims: claimsSummary(claims, now),
+        payload: claims.format === 'jwt' ? claims.payload : null,
+        verification: verification ? verificationJson(verification) : null,
+        for: values.for ? forJson(values.for, values.op, acceptance) : null,
       }, null, 2) + '\n');
     } else if (claims.format === 'opaque') {
-      io.stdout(describeToken(claims, origin, now));
+      io.stdout(describeToken(claims, label, now));
       if (verification) io.stdout(`${'Signature'.padEnd(11)}not checked: ${verification.problem}\n`);
     } else {
-      io.stdout(describeToken(claims, origin, now));
+      io.stdout(describeToken(claims, label, now));
       if (verification) io.stdout(verificationLines(verification));
       if (acceptance) io.stdout(acceptanceLines(acceptance, values.for!, values.op));
     }
     const left = secondsLeft(claims, now);
-    if (verification && !verification.ok) return verification.kind === 'expired' ? ExitCode.expired : ExitCode.badToken;
+    if (verification && !verification.ok) return exitCodeFor(verification.code ?? 'ERR_VERIFY_FAILED');
+    if (claims.format === 'jwt' && Object.keys(claims.malformed).length > 0) return ExitCode.badToken;
     if (left !== undefined && left <= 0) return ExitCode.expired;
     if (values.for && !acceptance?.accepted) return ExitCode.badToken;
     return ExitCode.ok;

@@ -38,7 +38,8 @@ worse fetch leaves the old file alone. Many concurrent refreshes cause one sourc
 
   --all       every configured token (the default when no NAME is given)
   --force     fetch even when the token is still fresh
-  --json      one JSON object per token: name, path, action, secondsLeft, detail
+  --json      a JSON array with one object per token: {name, path, action (kept, refreshed
+              or failed), secondsLeft (null: unknown or no token), detail}; see the README
 
 ${CONFIG_USAGE}
 
@@ -53,7 +54,7 @@ Exit codes: 0 every token kept or refreshed, 1 at least one failed, 2 usage or c
     if (tokens.length === 0) throw new UsageError(`${config.file}: no [token NAME] sections`);
     const results = await refreshTokens(config, tokens, { env: io.env, force: values.force ?? false });
     if (values.json) {
-      io.stdout(JSON.stringify(results.map(({ sourceCalled: _called, freshUntil: _until, ...r }) => r), null, 2) + '\n');
+      io.stdout(JSON.stringify(results.map((r) => ({ name: r.name, path: r.path, action: r.action, secondsLeft: r.secondsLeft, detail: r.detail })), null, 2) + '\n');
     } else {
       io.stdout(summaryLines(results));
     }

@@ -20,6 +20,7 @@ import { envValue, resolveEnvironment } from '../../core/environment.js';
 import { TokenenvError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { configCandidates } from '../../files/paths.js';
+import { tokenLocation } from '../../discovery/discovery.js';
 import { refreshTokenFile } from '../../refresh/refresh.js';
 import { redact } from '../../sources/source.js';
 import { extractToken } from '../../token/syntax.js';
@@ -59,6 +60,9 @@ const CE_PORT = 9619;
 
 interface Plan {
   name: string;
+  /** The [token] section: `default` (where discovery looks) when the config has no token there
+   * yet, else NAME; a re-run keeps the section it wrote the first time. */
+  tokenName: string;
   /** A client-credentials account (a service client) instead of an oidc-agent one. */
   service: boolean;
   issuer: string;
@@ -211,7 +215,7 @@ async function makePlan(name: string, values: Values, io: CliIo, prompt: Prompte
 
   const configFile = resolve(values.config ?? configCandidates(io.env)[0]!.path);
   const plan: Plan = {
-    name, service, issuer, audience, configFile,
+    name, tokenName: name, service, issuer, audience, configFile,
     scope: unique(scopes),
     // An oidc-agent account lives on its refresh token: offline_access; `wlcg` asks IAM for the
     // WLCG profile, which the groups claim belongs to.
@@ -226,6 +230,15 @@ async function makePlan(name: string, values: Values, io: CliIo, prompt: Prompte
 
 // --- the config ---------------------------------------------------------------------------
 
+/** Which [token] section setup writes: see Plan.tokenName. */
+function tokenSection(plan: Plan, before: Config, io: CliIo): string {
+  const tokens = before.tokens;
+  if (tokens.some((t) => t.name === 'default' && t.account === plan.name)) return 'default';
+  if (tokens.some((t) => t.name === plan.name) || plan.tokenPath) return plan.name;
+  const location = tokenLocation({ env: io.env }).path;
+  return tokens.some((t) => t.name === 'default' || t.path === location) ? plan.name : 'default';
+}
+
 function sectionsOf(plan: Plan): NewSection[] {
   const line = (key: string, value: string) => `${key} = ${iniValue(value)}`;
   // No comments: a section ends at its last key, so a comment would be left behind by a re-run.
@@ -234,7 +247,7 @@ function sectionsOf(plan: Plan): NewSection[] {
     : plan.passwordFile ? [line('password_file', plan.passwordFile)] : []; // an oidc-agent account, osg-token-renewer's kind
   const token = [line('account', plan.name), ...(plan.tokenPath ? [line('token_path', plan.tokenPath)] : []),
     line('audience', plan.audience), line('scope', plan.scope)];
-  return [{ name: `account ${plan.name}`, lines: account }, { name: `token ${plan.name}`, lines: token }];
+  return [{ name: `account ${plan.name}`, lines: account }, { name: `token ${plan.tokenName}`, lines: token }];
 }
 
 /** The config file's new text, checked as `tokenenv refresh` will read it. */
@@ -252,7 +265,7 @@ function composeConfig(plan: Plan, io: CliIo): { text: string; config: Config } 
     return config;
   };
   // Problems already in the file first, with their own line numbers.
-  check(before, 'fix first: the config has');
+  plan.tokenName = tokenSection(plan, check(before, 'fix first: the config has'), io);
   let text: string;
   try {
     text = upsertSections(before, plan.configFile, sectionsOf(plan));
@@ -430,17 +443,21 @@ async function loadAccount(name: string, password: Password, env: NodeJS.Process
 
 // --- the command --------------------------------------------------------------------------
 
-function nextSteps(plan: Plan, tokenPath: string, explicitConfig: boolean): string {
+function nextSteps(plan: Plan, tokenPath: string, explicitConfig: boolean, io: CliIo): string {
   const config = explicitConfig ? ` --config ${plan.configFile}` : '';
+  const found = tokenLocation({ env: io.env }).path === tokenPath;
   const lines = [
     '', 'Next steps:',
     `  keep it fresh:     tokenenv watch${config}   (or as a service: tokenenv systemd --install${config})`,
     '  in your shell:     eval "$(tokenenv init bash)"   (in ~/.bashrc; zsh: init zsh): condor_submit, arcsub, ... get fresh tokens',
-    `  for one command:   tokenenv exec${config} --token ${plan.name} -- COMMAND`,
-    `  other programs:    export BEARER_TOKEN_FILE=${tokenPath}`,
+    `  for one command:   tokenenv exec${config}${found ? '' : ` --token ${plan.tokenName}`} -- COMMAND`,
     `  check everything:  tokenenv doctor${config}`,
   ];
   if (!plan.service && !plan.passwordFile) lines.push('  after a reboot:    oidc-add ' + plan.name + '   (loads the account into oidc-agent again)');
+  // The last word: whether discovery (grid clients, tokenenv discover) finds this token.
+  lines.push('', found
+    ? `Discovery finds this token (${tokenPath}): grid clients and tokenenv discover use it as it is.`
+    : `Discovery looks elsewhere (your default token); for a program to use this one:\n  export BEARER_TOKEN_FILE=${tokenPath}`);
   return lines.join('\n') + '\n';
 }
 
@@ -450,8 +467,10 @@ export const command: Command = {
 tokenenv setup NAME --client-credentials --client-id ID --client-secret-file FILE --issuer URL ...
 
 Creates the oidc-agent account NAME with oidc-gen's device flow (open a URL, type a code), writes
-[account NAME] and [token NAME] into the config (the rest of the file is left as it was; running
-setup again replaces just those two sections) and fetches the first token. On a terminal it asks
+[account NAME] and its token into the config (the rest of the file is left as it was; running
+setup again replaces just those two sections) and fetches the first token. The token is
+[token default], the one discovery finds, when the config has no token there yet; otherwise
+[token NAME], and setup ends with the line that makes a program use it. On a terminal it asks
 for what is not given; with --yes or without a terminal it never asks.
 
   --issuer URL             the token issuer (asked; default ${DEFAULT_ISSUER})
@@ -463,8 +482,8 @@ for what is not given; with --yes or without a terminal it never asks.
   --scope S                exactly these scopes instead (space-separated)
   --ce HOST[:PORT]         audience for an HTCondor-CE: HOST:PORT, port ${CE_PORT} by default
   --aud A                  audience(s) as given; default ${WLCG_ANY_AUDIENCE} (any)
-  --token-path PATH        where the token goes (default: bt_u$ID-tokenenv-NAME beside the
-                           discovery location; NAME "default" is the discovery location itself)
+  --token-path PATH        where the token goes, in [token NAME] (default: the discovery
+                           location for [token default], else bt_u$ID-tokenenv-NAME beside it)
   --client-id ID           a preregistered client (else dynamic client registration), with
   --client-secret-file F   its secret in a file (never on the command line)
   --password-file FILE     the account's encryption password (else asked, without echo); also
@@ -501,19 +520,19 @@ Exit codes: 0 ok; 1 the account or the first token failed (the config is then no
       }
     }
     // The first token before the config: a config is only written once it works.
-    const token = config.tokens.find((t) => t.name === name)!;
+    const token = config.tokens.find((t) => t.name === plan.tokenName)!;
     const result = await refreshTokenFile(token, config.accounts.get(name)!, { env: io.env });
     if (result.action === 'failed') {
       const again = plan.service ? '' : ' (--force creates the oidc-agent account anew, e.g. for other scopes)';
       throw new TokenenvError(`setup: the first token failed: ${result.detail}. ${plan.configFile} was not changed; run setup again once that is fixed${again}`);
     }
     writeConfig(plan.configFile, text);
-    io.stdout(`Wrote [account ${name}] and [token ${name}] to ${plan.configFile}\n`);
+    io.stdout(`Wrote [account ${name}] and [token ${plan.tokenName}] to ${plan.configFile}\n`);
     const left = result.secondsLeft === null ? '' : `, ${formatDuration(result.secondsLeft)} left`;
     io.stdout(`\nThe first token (${result.action}${left}):\n`);
     const written = extractToken(readFileSync(token.path), token.path);
     if (written !== undefined) io.stdout(describeToken(decodeClaims(written), token.path, io.now()));
-    io.stdout(nextSteps(plan, token.path, values.config !== undefined));
+    io.stdout(nextSteps(plan, token.path, values.config !== undefined, io));
     return ExitCode.ok;
   },
 };

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { findConfigFile } from '../../config/config.js';
 import { envValue, resolveEnvironment } from '../../core/environment.js';
 import { ExitCode } from '../exit-codes.js';
-import { parseCommandArgs, type CliIo, type Command } from '../io.js';
+import { UsageError } from '../../core/errors.js';
+import { parseCommandArgs, shown, type CliIo, type Command } from '../io.js';
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -57,6 +58,18 @@ ExecStart=${execLine(['refresh', '--all', '--config', config])}
 `;
 }
 
+// A systemd time span (systemd.time(7)): numbers with units, "5min", "1h 30min", "90" (seconds).
+const TIME_UNIT = 'usec|us|µs|msec|ms|seconds|second|sec|s|minutes|minute|min|m|hours|hour|hr|h|days|day|d|weeks|week|w|months|month|M|years|year|y';
+const TIME_SPAN = new RegExp(`^\\s*(?:\\d+(?:\\.\\d+)?\\s*(?:${TIME_UNIT})?\\s*)+$`);
+
+/** The --interval as systemd will read it, or a usage error naming it: a span above zero. */
+export function checkTimeSpan(option: string, value: string): string {
+  if (value.length > 64 || !TIME_SPAN.test(value) || !/[1-9]/.test(value)) {
+    throw new UsageError(`systemd: ${option}: ${shown(value)} is not a systemd time span above zero (e.g. 5min, 1h 30min, 90 for seconds)`);
+  }
+  return value.trim();
+}
+
 export function refreshTimer(interval: string): string {
   return `[Unit]
 Description=tokenenv: refresh WLCG bearer tokens every ${interval}
@@ -83,10 +96,12 @@ and a timer, for those who prefer osg-token-renewer's model. Then:
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs('systemd', args, OPTIONS);
+    if (values.interval !== undefined && !values.timer) throw new UsageError('systemd: --interval goes with --timer');
+    const interval = checkTimeSpan('--interval', values.interval ?? '5min');
     const environment = resolveEnvironment({ env: io.env });
     const config = resolve(findConfigFile(values.config, environment.env));
     const units: Record<string, string> = values.timer
-      ? { 'tokenenv-refresh.service': refreshService(config), 'tokenenv-refresh.timer': refreshTimer(values.interval ?? '5min') }
+      ? { 'tokenenv-refresh.service': refreshService(config), 'tokenenv-refresh.timer': refreshTimer(interval) }
       : { 'tokenenv-watch.service': watchService(config) };
     if (!values.install) {
       for (const [name, text] of Object.entries(units)) io.stdout(`# ${name}\n${text}\n`);
