@@ -51,9 +51,9 @@ function parseUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new HttpError(url, 'url', `${url}: not a URL`);
+    throw new HttpError(url, 'url', 'not a URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new HttpError(url, 'url', `${url}: not an http(s) URL`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new HttpError(url, 'url', 'not an http(s) URL');
   return parsed;
 }
 
@@ -69,7 +69,7 @@ export async function request(url: string, options: HttpRequest): Promise<HttpRe
 }
 
 function nextHop(from: URL, status: number, location: string, redirects: number, options: HttpRequest): URL {
-  const where = `${from.href} redirects (HTTP ${status}) to ${location}`;
+  const where = `redirects (HTTP ${status}) to ${location}`;
   if ((options.method ?? 'GET') !== 'GET') {
     throw new HttpError(from.href, 'redirect', `${where}: a token request is never redirected (it carries credentials); configure that URL instead`);
   }
@@ -114,7 +114,7 @@ function agentFor(https: typeof import('node:https'), ca: readonly string[]): un
 }
 
 async function exchange(url: URL, options: HttpRequest, deadline: number): Promise<Hop> {
-  if (options.signal?.aborted) throw new HttpError(url.href, 'aborted', `${url.href}: request cancelled`);
+  if (options.signal?.aborted) throw new HttpError(url.href, 'aborted', 'request cancelled');
   const { send, agent } = await connection(url, options.trust);
   const remaining = deadline - Date.now();
   if (remaining <= 0) throw timedOut(url, options);
@@ -130,7 +130,7 @@ async function exchange(url: URL, options: HttpRequest, deadline: number): Promi
 const onReusedConnection = new WeakSet<HttpError>();
 
 function timedOut(url: URL, options: HttpRequest): HttpError {
-  return new HttpError(url.href, 'timeout', `${url.href}: no complete answer within ${seconds(options.timeoutMs)}`);
+  return new HttpError(url.href, 'timeout', `no complete answer within ${seconds(options.timeoutMs)}`);
 }
 
 function seconds(ms: number): string {
@@ -160,17 +160,17 @@ function exchangeOnce(send: Send, agent: Agent | undefined, url: URL, options: H
         resolve(hop!);
       }
     };
-    const onAbort = () => finish(new HttpError(url.href, 'aborted', `${url.href}: request cancelled`));
+    const onAbort = () => finish(new HttpError(url.href, 'aborted', 'request cancelled'));
     try {
       req = send(url, requestOptions);
     } catch (error) {
-      reject(new HttpError(url.href, 'url', `${url.href}: ${(error as Error).message}`));
+      reject(new HttpError(url.href, 'url', (error as Error).message));
       return;
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
     timers.push(setTimeout(() => finish(timedOut(url, options)), Math.max(0, deadline - Date.now())));
-    const connectTimer = setTimeout(() => finish(new HttpError(url.href, 'connect-timeout',
-      `cannot reach ${url.href}: no connection within ${seconds(connectMs)}`)), connectMs);
+    const connectTimer = setTimeout(() => finish(new HttpError(url.href, 'connect-timeout', `no connection within ${seconds(connectMs)}`,
+      { message: `cannot reach ${url.href}: no connection within ${seconds(connectMs)}` })), connectMs);
     timers.push(connectTimer);
     req.once('socket', (socket) => {
       if (!socket.connecting) return clearTimeout(connectTimer);
@@ -197,7 +197,7 @@ function exchangeOnce(send: Send, agent: Agent | undefined, url: URL, options: H
       res.on('end', () => finish(undefined, { status, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (error: NodeJS.ErrnoException) => finish(networkError(url, error, options.trust)));
       res.on('close', () => {
-        if (!res.complete) finish(new HttpError(url.href, 'network', `${url.href}: the answer was cut off`));
+        if (!res.complete) finish(new HttpError(url.href, 'network', 'the answer was cut off'));
       });
     });
     req.end(options.body);
@@ -205,27 +205,29 @@ function exchangeOnce(send: Send, agent: Agent | undefined, url: URL, options: H
 }
 
 function tooLarge(url: URL, maxBytes: number): HttpError {
-  return new HttpError(url.href, 'too-large', `${url.href}: the answer is larger than ${maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes} bytes`}: refused`);
+  return new HttpError(url.href, 'too-large', `the answer is larger than ${maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes} bytes`}: refused`);
 }
 
 function networkError(url: URL, error: NodeJS.ErrnoException, trust: SiteTrust | undefined): HttpError {
   const code = error.code ?? error.message;
   if (UNTRUSTED.has(code)) {
-    return new HttpError(url.href, 'untrusted', `${url.host}: its certificate is not signed by a trusted CA (${code}): ${trust?.hint ?? 'set X509_CERT_DIR to a directory with the CA'}`, { cause: error });
+    const reason = `the certificate of ${url.host} is not signed by a trusted CA (${code}): ${trust?.hint ?? 'set X509_CERT_DIR to a directory with the CA'}`;
+    return new HttpError(url.href, 'untrusted', reason, { cause: error, message: reason });
   }
   if (/^(CERT_|ERR_TLS_CERT)/.test(code)) {
-    return new HttpError(url.href, 'certificate', `${url.host}: its certificate is not accepted (${code})`, { cause: error });
+    const reason = `the certificate of ${url.host} is not accepted (${code})`;
+    return new HttpError(url.href, 'certificate', reason, { cause: error, message: reason });
   }
-  return new HttpError(url.href, 'network', `cannot reach ${url.href}: ${code}`, { cause: error });
+  return new HttpError(url.href, 'network', `cannot connect (${code})`, { cause: error, message: `cannot reach ${url.href}: ${code}` });
 }
 
 /** GETs `url` and parses its JSON body; a status other than 2xx or a body that is not a JSON
  * object is an HttpError naming the URL. */
 export async function getJson(url: string, options: Omit<HttpRequest, 'method' | 'body'>): Promise<Record<string, unknown>> {
   const response = await request(url, { ...options, headers: { accept: 'application/json', ...options.headers } });
-  if (response.status < 200 || response.status > 299) throw new HttpError(response.url, 'status', `${response.url} answered HTTP ${response.status}`);
+  if (response.status < 200 || response.status > 299) throw new HttpError(response.url, 'status', `answered HTTP ${response.status}`, { message: `${response.url} answered HTTP ${response.status}` });
   const json = parseJsonObject(response.body);
-  if (!json) throw new HttpError(response.url, 'format', `${response.url}: the answer is not a JSON object`);
+  if (!json) throw new HttpError(response.url, 'format', 'the answer is not a JSON object');
   return json;
 }
 

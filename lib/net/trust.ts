@@ -66,7 +66,7 @@ function readSource(source: TrustSource): string[] {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (source.optional && code === 'ENOENT') return [];
-    throw new HttpError(source.path, 'trust', `${source.setting} ${source.path}: cannot read the CA directory (${code})`);
+    throw new HttpError(source.path, 'trust', `cannot read the CA directory (${code})`, { message: `${source.setting} ${source.path}: cannot read the CA directory (${code})` });
   }
   // A broken or unreadable entry is skipped: one bad file must not cost every other CA.
   return names.filter((n) => CA_ENTRY.test(n)).sort().flatMap((n) => readOptionalPem(join(source.path, n)));
@@ -82,7 +82,7 @@ function readOptionalPem(path: string): string[] {
 
 /** A regular file's PEM certificates (bounded; a FIFO or a device is refused without blocking). */
 function readPem(path: string, setting: string): string {
-  const fail = (reason: string) => new HttpError(path, 'trust', `${setting === path ? '' : `${setting} `}${path}: ${reason}`);
+  const fail = (reason: string) => new HttpError(path, 'trust', reason, { message: `${setting === path ? '' : `${setting} `}${path}: ${reason}` });
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -3,7 +3,7 @@
 // pasting tokens into a web page.
 import type { JSONWebKeySet } from 'jose';
 import { hasCode, type ErrorCode } from '../core/errors.js';
-import { getJson } from '../net/http.js';
+import { getJson, type HttpError } from '../net/http.js';
 import { siteTrust, type SiteTrust } from '../net/trust.js';
 
 export interface Verification {
@@ -40,12 +40,17 @@ interface FetchOptions {
   trust: SiteTrust;
 }
 
-async function openIdConfiguration(issuer: string, options: FetchOptions): Promise<Record<string, unknown>> {
-  return getJson(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, options);
+function openIdConfigurationUrl(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
 }
 
+async function openIdConfiguration(issuer: string, options: FetchOptions): Promise<Record<string, unknown>> {
+  return getJson(openIdConfigurationUrl(issuer), options);
+}
+
+/** Why a request failed, for a message that names its URL already. */
 function describeNetworkError(error: unknown): string {
-  if (hasCode(error, 'ERR_HTTP')) return error.message;
+  if (hasCode(error, 'ERR_HTTP')) return (error as HttpError).reason;
   throw error;
 }
 
@@ -72,14 +77,14 @@ export async function verifyToken(token: string, options: VerifyOptions = {}): P
     if (typeof config.jwks_uri !== 'string') return failed({ ...base, issuer, kind: 'issuer', problem: `${issuer}: its OpenID configuration names no jwks_uri` });
     jwksUri = config.jwks_uri;
   } catch (error) {
-    return failed({ ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer}: ${describeNetworkError(error)}` });
+    return failed({ ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer} (${openIdConfigurationUrl(issuer)}): ${describeNetworkError(error)}` });
   }
   let keys: ReturnType<typeof jose.createLocalJWKSet>;
   try {
     keys = jose.createLocalJWKSet(await getJson(jwksUri, fetchOptions) as unknown as JSONWebKeySet);
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_JWKS_INVALID') return failed({ ...base, issuer, jwksUri, kind: 'issuer', problem: `${jwksUri}: not a JWK set` });
-    return failed({ ...base, issuer, jwksUri, kind: 'unreachable', problem: `cannot read the issuer's keys: ${describeNetworkError(error)}` });
+    return failed({ ...base, issuer, jwksUri, kind: 'unreachable', problem: `cannot read the issuer's keys at ${jwksUri}: ${describeNetworkError(error)}` });
   }
   try {
     await jose.jwtVerify(token, keys, {

@@ -152,7 +152,8 @@ describe('lib/net/http: a bounded HTTP client', function () {
         res.end();
       };
       const post = await failsWith(request(`${base}/token`, { method: 'POST', body: 'a=b', timeoutMs: 5000 }), 'redirect');
-      assert.match(post.message, new RegExp(`^${base}/token redirects \\(HTTP 307\\) to ${base}/elsewhere: a token request is never redirected`));
+      assert.match(post.message, new RegExp(`^${base}/token: redirects \\(HTTP 307\\) to ${base}/elsewhere: a token request is never redirected`));
+      assert.equal(post.reason, `redirects (HTTP 307) to ${base}/elsewhere: a token request is never redirected (it carries credentials); configure that URL instead`);
     });
   });
 

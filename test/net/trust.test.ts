@@ -60,7 +60,7 @@ describe('lib/net/trust: site CAs for https', function () {
 
   it('a CA nobody set: the error names the host and what to set', async () => {
     const plainNode = await failsWith(request(url, { timeoutMs: 5000, trust: siteTrust({}) }), 'untrusted');
-    assert.match(plainNode.message, new RegExp(`^${host}: its certificate is not signed by a trusted CA \\(\\w+\\): set X509_CERT_DIR to a directory with its CA`));
+    assert.match(plainNode.message, new RegExp(`^the certificate of ${host} is not signed by a trusted CA \\(\\w+\\): set X509_CERT_DIR to a directory with its CA`));
     const account = await failsWith(request(url, { timeoutMs: 5000, trust: siteTrust({}, { name: 'robot' }) }), 'untrusted');
     assert.match(account.message, /set X509_CERT_DIR to a directory with its CA \(hashed, like \/etc\/grid-security\/certificates\), or ca_file \/ ca_dir in \[account robot\]$/);
   });

@@ -117,7 +117,7 @@ describe('client-credentials over HTTP(S)', function () {
       const run = await refresh();
       assert.equal(run.status, 1, run.stdout + run.stderr);
       const host = new URL(issuer.url).host;
-      assert.match(run.stdout, new RegExp(`${host.replace(/[.[\]]/g, '\\$&')}: its certificate is not signed by a trusted CA \\(\\w+\\): ` +
+      assert.match(run.stdout, new RegExp(`the certificate of ${host.replace(/[.[\]]/g, '\\$&')} is not signed by a trusted CA \\(\\w+\\): ` +
         'set X509_CERT_DIR to a directory with its CA \\(hashed, like /etc/grid-security/certificates\\), or ca_file / ca_dir in \\[account robot\\]'));
     });
 
