@@ -42,10 +42,18 @@ const common = {
   // Less to parse at every start; identifiers stay, so stack traces still read.
   minifyWhitespace: true,
   minifySyntax: true,
-  // import() of a package or a built-in becomes a lazy require(): an import() would start Node's
-  // ES module loader (and parse a CommonJS package for its exports) at a cost of milliseconds.
-  // Node >= 20.19 requires ES-only packages (execa) too.
-  supported: { 'dynamic-import': false },
+};
+
+// import() of a built-in (node:http for the first request, node:https, node:crypto) becomes a
+// lazy require(): an import() would start Node's ES module loader, at a cost of milliseconds. It
+// goes through a one-line CommonJS module, which esbuild bundles and loads on first use. ES-only
+// packages (execa, oidc-provider) keep their import().
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'lazy-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
 };
 
 // 1. The import graph: lib's modules and the bundled packages (each one node), static and lazy edges.
@@ -123,6 +131,6 @@ await Promise.all([...files].map(([file, modules]) => {
     ...common,
     stdin: { contents: entry, resolveDir: root, sourcefile: `${file}.ts`, loader: 'ts' },
     outfile: resolve(outdir, file),
-    plugins: [links(file)],
+    plugins: [links(file), lazyBuiltins],
   });
 }));
