@@ -20,7 +20,7 @@ import { relative, resolve } from 'node:path';
 const root = resolve(new URL('..', import.meta.url).pathname);
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 // Bundled, so that a command reads one file instead of a package's dozen: jose (inspect --verify,
-// demo), env-paths, and proper-lockfile (every refresh) with plain fs for graceful-fs, whose
+// demo), env-paths, and proper-lockfile (setup's config lock) with plain fs for graceful-fs, whose
 // patching of fs costs milliseconds at each start for the few calls a lock makes, and a two-line
 // `assert` for signal-exit's one call (scripts/bundle-shims/assert.cjs).
 const bundled = new Set(['jose', 'env-paths', 'proper-lockfile']);

@@ -9,7 +9,7 @@ import { resolveOwner } from '../files/owner.js';
 import { configCandidates } from '../files/paths.js';
 import { MAX_CONFIG_BYTES, readSecretFile, readTrustedFile, secretExposureNote, UntrustedFileError } from '../files/trust.js';
 import { IniError, parseIni, type IniDocument } from './ini.js';
-import { ACCOUNT_KEYS, DEFAULTS, ENDPOINT_KEYS, SOURCE_TYPES, TOKEN_KEYS, type SourceType } from './schema.js';
+import { ACCOUNT_KEYS, DEFAULTS, ENDPOINT_KEYS, SOURCE_TYPES, TOKEN_FORMATS, TOKEN_KEYS, type SourceType, type TokenFormat } from './schema.js';
 import { splitCommandLine } from './words.js';
 
 export interface AccountConfig {
@@ -17,6 +17,8 @@ export interface AccountConfig {
   type: SourceType;
   /** Seconds a source command or request may take. */
   timeout: number;
+  /** What the account issues (see TokenFormat); unset: JWTs, opaque only without a current JWT. */
+  tokenFormat?: TokenFormat;
   passwordFile?: string;
   oidcAccount?: string;
   oidcSock?: string;
@@ -319,6 +321,12 @@ function readAccount(doc: IniDocument, section: string, name: string, environmen
   const set = <K extends keyof AccountConfig>(field: K, value: AccountConfig[K] | undefined) => {
     if (value !== undefined) account[field] = value;
   };
+  const format = get('token_format');
+  if (format !== undefined && !TOKEN_FORMATS.includes(format as TokenFormat)) {
+    problems.push(doc.errorAt(section, 'token_format', `must be ${TOKEN_FORMATS.join(' or ')}`));
+  } else {
+    set('tokenFormat', format as TokenFormat | undefined);
+  }
   set('passwordFile', get('password_file'));
   set('oidcAccount', get('oidc_account'));
   set('oidcSock', get('oidc_sock'));

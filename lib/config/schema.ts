@@ -6,6 +6,7 @@ export const SOURCE_TYPES: readonly SourceType[] = ['oidc-agent', 'client-creden
 export const ACCOUNT_KEYS: Record<string, readonly SourceType[] | 'any'> = {
   type: 'any',
   timeout: 'any',
+  token_format: 'any',
   // osg-token-renewer
   password_file: ['oidc-agent'],
   token_request_url: ['client-credentials'],
@@ -24,6 +25,11 @@ export const ACCOUNT_KEYS: Record<string, readonly SourceType[] | 'any'> = {
   command: ['command'],
   path: ['file'],
 };
+
+/** `token_format`: what an account issues. Unset: JWTs, but an opaque token is accepted when
+ * there is no current JWT; `jwt`: JWTs only; `opaque`: opaque tokens may replace a JWT. */
+export type TokenFormat = 'jwt' | 'opaque';
+export const TOKEN_FORMATS: readonly TokenFormat[] = ['jwt', 'opaque'];
 
 /** Keys of `[token NAME]` sections. */
 export const TOKEN_KEYS = new Set([

@@ -1,7 +1,15 @@
-// One refresh per token at a time, across processes: proper-lockfile's mkdir locks, kept in
-// tokenenv's private directory, named after a hash of the token file's path (FNV: a name, not a secret).
-import { join } from 'node:path';
-import { fnv1a64 } from '../core/fnv.js';
+// One refresh per token file at a time, across processes. A lock is a file in tokenenv's private
+// directory, named after the *resolved* token file (the real path of its directory plus its
+// name: /a/../b/t, //b/t and a symlinked directory are one file, one lock). It is created
+// atomically with its holder in it (`host pid start-time nonce`, written to a private file, then
+// hard-linked into place), so a waiter can tell a holder that died (kill -9, a crash) and take
+// over at once, instead of waiting for the lock to age. A holder on another host (a state
+// directory on NFS) cannot be checked: its lock counts as abandoned when not touched for 15 s
+// (holders touch it every 5 s). Waiters give up at their own deadline.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp, readFileSync, realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { ensurePrivateDirectory } from './private-dir.js';
 
@@ -9,8 +17,10 @@ export interface LockOptions {
   /** tokenenv's private state directory (see stateDirectory()). */
   stateDir: string;
   euid: number;
-  /** How long to wait for another holder, in ms. */
+  /** How long to wait for another holder, in ms (default 60 s). */
   waitMs?: number;
+  /** Stops waiting (the watcher's shutdown). */
+  signal?: AbortSignal;
 }
 
 export class LockError extends TokenenvError {
@@ -18,37 +28,163 @@ export class LockError extends TokenenvError {
   override readonly code: ErrorCode = 'ERR_LOCK';
 }
 
-export function lockPathFor(target: string, stateDir: string): string {
-  return join(stateDir, 'locks', fnv1a64(target));
+/** A lock nobody touched for this long is abandoned, whoever holds it. */
+export const STALE_MS = 15_000;
+const TOUCH_MS = 5_000;
+/** A breaker (see breakLock) older than this died while breaking. */
+const BREAKER_STALE_MS = 5_000;
+
+/** The token file a path names, as one string for every spelling of it. */
+export function resolvedTokenFile(target: string): string {
+  const absolute = isAbsolute(target) ? target : join(process.cwd(), target);
+  const dir = dirname(absolute);
+  try {
+    return join(realpathSync(dir), basename(absolute));
+  } catch {
+    // No such directory yet: the write will fail and say why; any stable key will do.
+    return join(dir, basename(absolute));
+  }
 }
+
+export function lockPathFor(target: string, stateDir: string): string {
+  const digest = createHash('sha256').update(resolvedTokenFile(target)).digest('hex').slice(0, 32);
+  return join(stateDir, 'locks', `${digest}.held`);
+}
+
+interface Holder {
+  host: string;
+  pid: number;
+  /** The process's start time in clock ticks since boot (/proc/PID/stat), or '-' when unknown. */
+  start: string;
+  nonce: string;
+}
+
+function processStart(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '-';
+  } catch {
+    return '-';
+  }
+}
+
+function parseHolder(text: string): Holder | undefined {
+  const [host, pid, start, nonce] = text.trim().split(' ');
+  if (!host || !pid || !/^\d+$/.test(pid) || !start || !nonce) return undefined;
+  return { host, pid: Number(pid), start, nonce };
+}
+
+/** Whether the holder is known to be gone: on this host, and its pid is dead or now another process. */
+function holderIsDead(holder: Holder): boolean {
+  if (holder.host !== hostname()) return false;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  const start = processStart(holder.pid);
+  return holder.start !== '-' && start !== '-' && start !== holder.start;
+}
+
+async function readLock(lockFile: string): Promise<{ text: string; holder?: Holder; mtimeMs: number } | undefined> {
+  try {
+    const [text, stat] = await Promise.all([fsp.readFile(lockFile, 'latin1'), fsp.stat(lockFile)]);
+    const holder = parseHolder(text);
+    return { text, mtimeMs: stat.mtimeMs, ...(holder ? { holder } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes the lock that was judged abandoned (`judged` is its content), unless it changed
+ * meanwhile. One breaker at a time (a directory beside the lock), so that two waiters cannot
+ * both remove a lock and then each take a new one.
+ */
+async function breakLock(lockFile: string, judged: string): Promise<void> {
+  const breaker = `${lockFile}.break`;
+  try {
+    await fsp.mkdir(breaker, { mode: 0o700 });
+  } catch {
+    const stat = await fsp.stat(breaker).catch(() => undefined);
+    if (stat && Date.now() - stat.mtimeMs > BREAKER_STALE_MS) await fsp.rmdir(breaker).catch(() => undefined);
+    return;
+  }
+  try {
+    const current = await fsp.readFile(lockFile, 'latin1').catch(() => undefined);
+    if (current === judged) await fsp.unlink(lockFile).catch(() => undefined);
+  } finally {
+    await fsp.rmdir(breaker).catch(() => undefined);
+  }
+}
+
+/** Tries once to create the lock with `content` in it; false when someone holds it. */
+async function tryCreate(lockFile: string, content: string): Promise<boolean> {
+  const draft = `${lockFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fsp.writeFile(draft, content, { mode: 0o600, flag: 'wx' });
+  try {
+    await fsp.link(draft, lockFile);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await fsp.unlink(draft).catch(() => undefined);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `fn` while holding the lock for `target` (a token file path). */
 export async function withTokenLock<T>(target: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
-  const { default: lockfile } = await import('proper-lockfile');
   ensurePrivateDirectory(options.stateDir, options.euid);
   const lockDir = ensurePrivateDirectory(join(options.stateDir, 'locks'), options.euid);
   const lockFile = lockPathFor(target, options.stateDir);
   const waitMs = options.waitMs ?? 60_000;
-  let compromised: Error | undefined;
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(lockFile, {
-      realpath: false,
-      lockfilePath: `${lockFile}.lock`,
-      stale: 15_000,
-      update: 5_000,
-      // Waiters poll quickly at first: a refresh usually takes well under a second.
-      retries: { retries: Math.ceil(waitMs / 100), factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
-      onCompromised: (error) => { compromised = error; },
-    });
-  } catch (error) {
-    throw new LockError(`${target}: could not lock for refresh (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); lock in ${lockDir}`);
+  const content = `${hostname()} ${process.pid} ${processStart(process.pid)} ${randomBytes(8).toString('hex')}\n`;
+  const started = Date.now();
+  let pause = 5;
+  let lastHolder: Holder | undefined;
+  for (;;) {
+    if (options.signal?.aborted) throw new LockError(`${target}: cancelled while waiting for the lock`);
+    try {
+      if (await tryCreate(lockFile, content)) break;
+    } catch (error) {
+      throw new LockError(`${target}: could not lock for refresh (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); lock in ${lockDir}`);
+    }
+    const existing = await readLock(lockFile);
+    if (existing) {
+      lastHolder = existing.holder;
+      const abandoned = (existing.holder && holderIsDead(existing.holder)) || Date.now() - existing.mtimeMs > STALE_MS;
+      if (abandoned) {
+        await breakLock(lockFile, existing.text);
+        continue;
+      }
+    }
+    const waited = Date.now() - started;
+    if (waited >= waitMs) {
+      const by = lastHolder ? ` (held by pid ${lastHolder.pid}${lastHolder.host === hostname() ? '' : ` on ${lastHolder.host}`})` : '';
+      throw new LockError(`${target}: another refresh of this token is still running${by}; gave up waiting after ${Math.round(waited / 100) / 10} s (lock ${lockFile})`);
+    }
+    // Poll quickly at first: a refresh usually takes well under a second.
+    await sleep(Math.min(pause, waitMs - waited));
+    pause = Math.min(100, pause * 1.5);
   }
+  let lost: string | undefined;
+  const touch = setInterval(() => {
+    void fsp.readFile(lockFile, 'latin1').then((text) => {
+      if (text !== content) lost = 'taken over by another process';
+      else return fsp.utimes(lockFile, new Date(), new Date());
+    }, () => { lost = 'removed by someone else'; });
+  }, TOUCH_MS);
+  touch.unref();
   try {
     const result = await fn();
-    if (compromised) throw new LockError(`${target}: lock was lost during the refresh (${compromised.message})`);
+    if (lost) throw new LockError(`${target}: lock was lost during the refresh (${lost})`);
     return result;
   } finally {
-    await release().catch(() => undefined);
+    clearInterval(touch);
+    const text = await fsp.readFile(lockFile, 'latin1').catch(() => undefined);
+    if (text === content) await fsp.unlink(lockFile).catch(() => undefined);
   }
 }

@@ -16,6 +16,9 @@ export interface TokenFileRequest {
   euid: number;
   /** Implicit only: refuse a symbolic link instead of following one we own (refresh targets). */
   noSymlinks?: boolean;
+  /** Explicit only: accept nothing but a regular file, and never block opening a FIFO (a `file`
+   * source: a pipe or device there would hang or stream without end). */
+  regularOnly?: boolean;
 }
 
 export type TokenFileOutcome =
@@ -27,6 +30,12 @@ const READ_LIMIT = MAX_TOKEN_BYTES + 1;
 // O_NONBLOCK: opening a FIFO planted at an implicit location must not hang; fstat then refuses it.
 const IMPLICIT_FLAGS = constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 const EXPLICIT_FLAGS = constants.O_RDONLY | constants.O_NOCTTY;
+const REGULAR_ONLY_FLAGS = EXPLICIT_FLAGS | constants.O_NONBLOCK;
+
+function openFlags(request: TokenFileRequest): number {
+  if (request.implicit) return IMPLICIT_FLAGS;
+  return request.regularOnly ? REGULAR_ONLY_FLAGS : EXPLICIT_FLAGS;
+}
 
 function errnoOf(error: unknown): string {
   return (error as NodeJS.ErrnoException)?.code ?? 'EIO';
@@ -72,6 +81,9 @@ function symlinkProblem(request: TokenFileRequest, link: Stats): UnsafeFileError
 function checkOpened(request: TokenFileRequest, stat: Stats): { error?: TokenenvError; warnings: string[] } {
   const { path } = request;
   if (stat.isDirectory()) return { error: new TokenFileError(path, 'is a directory, not a token file', 'EISDIR'), warnings: [] };
+  if (!stat.isFile() && request.regularOnly) {
+    return { error: new TokenFileError(path, `is ${describeType(stat)}, not a regular file: a token source must be a file`), warnings: [] };
+  }
   if (!request.implicit) return { warnings: [] };
   if (!stat.isFile()) {
     return { error: new TokenFileError(path, `is ${describeType(stat)}: only BEARER_TOKEN_FILE may name a pipe or device`), warnings: [] };
@@ -127,7 +139,7 @@ export function readTokenFileSync(request: TokenFileRequest): TokenFileOutcome {
   let fd: number;
   let viaSymlink = false;
   try {
-    fd = openSync(request.path, request.implicit ? IMPLICIT_FLAGS : EXPLICIT_FLAGS);
+    fd = openSync(request.path, openFlags(request));
   } catch (error) {
     if (!(request.implicit && errnoOf(error) === 'ELOOP')) return openFailure(request, error, isSymlinkSync(request.path));
     viaSymlink = true;
@@ -168,7 +180,7 @@ export async function readTokenFile(request: TokenFileRequest): Promise<TokenFil
   let handle: FileHandle;
   let viaSymlink = false;
   try {
-    handle = await fsp.open(request.path, request.implicit ? IMPLICIT_FLAGS : EXPLICIT_FLAGS);
+    handle = await fsp.open(request.path, openFlags(request));
   } catch (error) {
     if (!(request.implicit && errnoOf(error) === 'ELOOP')) return openFailure(request, error, await isSymlink(request.path));
     viaSymlink = true;

@@ -2,7 +2,8 @@
 // the target), never through a symbolic link, never over a file someone else owns. Readers see
 // the old token or the new one, never a missing, empty or partial file. As root, the directory
 // is reached without following links that someone else controls (trusted-dir.ts).
-import { closeSync, constants, openSync, promises as fsp, readSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
 import { openTrustedDirectory, type TrustedDirectory } from './trusted-dir.js';
@@ -21,9 +22,46 @@ export interface WriteTokenOptions {
 
 const TEMP_MARK = '.tokenenv-tmp-';
 const STICKY = 0o1000;
+/** A temporary file this old is an orphan whoever wrote it (a pid reused, another host). */
+const ORPHAN_AGE_MS = 10 * 60_000;
+
+/** What identifies a file we wrote, so that the watcher can tell its own writes from others'. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export function sameFile(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
+  return !!a && !!b && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
 
 function tempPrefix(target: string): string {
   return `.${basename(target)}${TEMP_MARK}`;
+}
+
+/** A temporary name unique to this writer: its pid (so that clean-up can tell a live writer) and
+ * randomness (two writes at once in one process). */
+function tempName(target: string): string {
+  return join(dirname(target), `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether the temporary file `name` (in `dir`) was left by a writer that is gone. */
+async function isOrphan(dir: string, name: string, prefix: string): Promise<boolean> {
+  const pid = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1];
+  if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) return true;
+  const stat = await fsp.lstat(join(dir, name)).catch(() => undefined);
+  return !!stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS;
 }
 
 async function lstatOrUndefined(path: string, shown = path): Promise<Stats | undefined> {
@@ -60,16 +98,15 @@ async function checkTarget(target: string, at: string, options: WriteTokenOption
   }
 }
 
-// Temporary files left by writers that died are removed by the next writer of the same token,
-// which holds that token's lock, so no live writer's file is touched. Reading the directory on
-// every write would make a watcher of N tokens in one directory O(N²): each directory is read once
-// per ORPHAN_RESCAN_MS per process, and each write removes the orphans of its own token that the
-// last reading found (a name is never reused: it has 48 random bits).
+// Reading the directory at every write would make a watcher of N tokens in one directory O(N²):
+// each directory is read once per ORPHAN_RESCAN_MS per process, and each write looks only at the
+// temporary files of its own token that the last reading found (a name is never reused: it holds
+// a pid and 48 random bits). One still in use is looked at again at the token's next write.
 const ORPHAN_RESCAN_MS = 3600_000;
 const orphanScans = new Map<string, { at: number; byPrefix: Map<string, string[]> }>();
 
 /** `key` names the directory (its path); `dir` is where to read it (an opened one, for root). */
-async function orphansOf(key: string, dir: string, prefix: string): Promise<string[]> {
+async function temporaryFilesOf(key: string, dir: string, prefix: string): Promise<string[]> {
   let scan = orphanScans.get(key);
   if (!scan || Date.now() - scan.at > ORPHAN_RESCAN_MS) {
     const byPrefix = new Map<string, string[]>();
@@ -84,17 +121,24 @@ async function orphansOf(key: string, dir: string, prefix: string): Promise<stri
     scan = { at: Date.now(), byPrefix };
     orphanScans.set(key, scan);
   }
-  const names = scan.byPrefix.get(prefix) ?? [];
-  scan.byPrefix.delete(prefix);
-  return names;
+  return scan.byPrefix.get(prefix) ?? [];
 }
 
-/** Removes temporary files left by writers that died (callers hold the token's lock); `at` is
- * the target reached through its opened directory (root), else the target itself. */
+/** Removes temporary files left by writers that died; a live writer's file is left alone. `at`
+ * is the target reached through its opened directory (root), else the target itself. */
 async function removeOrphans(target: string, at: string): Promise<void> {
   const dir = dirname(at);
-  const names = await orphansOf(dirname(target), dir, tempPrefix(target));
-  await Promise.all(names.map((n) => fsp.unlink(join(dir, n)).catch(() => undefined)));
+  const prefix = tempPrefix(target);
+  const names = await temporaryFilesOf(dirname(target), dir, prefix);
+  const left = [];
+  for (const name of names) {
+    if (!(await isOrphan(dir, name, prefix))) {
+      if (await fsp.lstat(join(dir, name)).then(() => true, () => false)) left.push(name);
+      continue;
+    }
+    await fsp.unlink(join(dir, name)).catch(() => undefined);
+  }
+  orphanScans.get(dirname(target))?.byPrefix.set(prefix, left);
 }
 
 /** Forgets which directories were read for orphans (tests; a long-lived process rereads hourly). */
@@ -103,16 +147,17 @@ export function forgetOrphanScans(): void {
 }
 
 /**
- * Writes `token` plus one newline to `target` atomically. Call it while holding the token's
- * lock (withTokenLock): orphaned temporary files of earlier writers are removed.
+ * Writes `token` plus one newline to `target` atomically, and returns what identifies the new
+ * file. Call it while holding the token's lock (withTokenLock): temporary files of earlier
+ * writers that died are removed.
  */
-export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<void> {
+export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<FileIdentity> {
   const dir = tokenDirectory(target, options);
   try {
     const at = join(dir.path, basename(target));
     await checkTarget(target, at, options);
     await removeOrphans(target, at);
-    await writeAtomically(at, `${token}\n`, options, target);
+    return await writeAtomically(at, `${token}\n`, options, target);
   } finally {
     dir.close();
   }
@@ -133,9 +178,10 @@ export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo
 
 /** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file.
  * Messages name `shown` (the target, when `target` goes through an opened directory). */
-export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}, shown = target): Promise<void> {
+export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}, shown = target): Promise<FileIdentity> {
   const durable = options.durable ?? true;
-  const temp = join(dirname(target), `${tempPrefix(target)}${await randomHex(6)}`);
+  const temp = tempName(target);
+  let identity: FileIdentity;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let handle: fsp.FileHandle | undefined;
   try {
@@ -144,6 +190,8 @@ export async function writeAtomically(target: string, content: string, options: 
     if (options.chownTo) await handle.chown(options.chownTo.uid, options.chownTo.gid);
     await handle.chmod(0o600); // the umask cannot widen it, but it could narrow it below 0600
     if (durable) await handle.sync();
+    const { dev, ino, size, mtimeMs } = await handle.stat();
+    identity = { dev, ino, size, mtimeMs };
     await handle.close();
     handle = undefined;
     await fsp.rename(temp, target);
@@ -154,6 +202,7 @@ export async function writeAtomically(target: string, content: string, options: 
     throw new TokenFileError(shown, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (durable) await syncDirectory(dirname(target));
+  return identity;
 }
 
 // The rename is durable only once the directory itself is on disk.
@@ -161,21 +210,4 @@ async function syncDirectory(dir: string): Promise<void> {
   const handle = await fsp.open(dir, constants.O_RDONLY).catch(() => undefined);
   await handle?.sync().catch(() => undefined);
   await handle?.close();
-}
-
-/** `bytes` random bytes as hex, for temporary names others cannot guess (and so cannot plant in a
- * shared directory): from /dev/urandom, as node:crypto would cost a refresh 2–3 ms to load. */
-async function randomHex(bytes: number): Promise<string> {
-  const buffer = Buffer.alloc(bytes);
-  try {
-    const fd = openSync('/dev/urandom', constants.O_RDONLY);
-    try {
-      if (readSync(fd, buffer, 0, bytes, null) === bytes) return buffer.toString('hex');
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // No /dev/urandom here: below.
-  }
-  return (await import('node:crypto')).randomBytes(bytes).toString('hex');
 }

@@ -1,8 +1,9 @@
-// Is a token file fresh? A JWT is fresh while exp − now ≥ min_lifetime and it still has the
-// audience and scopes asked for; an opaque token, while it is younger than the refresh interval.
+// Is a token file fresh? A JWT is fresh until exp − min_lifetime (see freshUntilOf) while it
+// still has the audience and scopes asked for; a token without a known expiry (opaque, or a JWT
+// without exp), while it is younger than the refresh interval.
 import type { TokenConfig } from '../config/config.js';
 import type { TokenenvError } from '../core/errors.js';
-import { decodeClaims, type TokenClaims } from '../token/claims.js';
+import { decodeClaims, WLCG_ANY_AUDIENCE, type JwtClaims, type TokenClaims } from '../token/claims.js';
 import { readTokenFile, readTokenFileSync, type TokenFileOutcome, type TokenFileRequest } from '../files/read.js';
 import { extractToken } from '../token/syntax.js';
 import { formatDuration } from '../core/duration.js';
@@ -38,48 +39,76 @@ export type TokenState =
     freshUntil: number;
   };
 
+/** Every token with a known lifetime counts as fresh for at least this long after it was issued
+ * (or for the first half of its lifetime, when that is shorter). */
+export const MIN_FRESH_SECONDS = 30;
+/** Clock skew allowed between the issuer and this host for `nbf`. */
+export const NOT_BEFORE_LEEWAY_SECONDS = 60;
+
 /**
- * The min_lifetime actually applied: a token whose whole lifetime is shorter than min_lifetime
- * would be stale the moment it arrives, so such tokens count as fresh for half their lifetime.
+ * The one freshness rule for tokens with an expiry: fresh until `exp − min_lifetime`, but never
+ * before MIN_FRESH_SECONDS after it was issued (half its lifetime, when that is shorter than a
+ * minute). So min_lifetime holds exactly whenever the token's whole lifetime leaves 30 s of
+ * freshness, and a token whose lifetime is close to or below min_lifetime is not refetched in a
+ * loop. `issuedAt` is `iat`, else `nbf`, else the moment tokenenv wrote (or fetched) it.
  */
-export function effectiveMinLifetime(claims: TokenClaims, minLifetime: number): number {
-  if (claims.format !== 'jwt' || claims.expiresAt === undefined || claims.issuedAt === undefined) return minLifetime;
-  return Math.min(minLifetime, (claims.expiresAt - claims.issuedAt) / 2);
+export function freshUntilOf(expiresAt: number, issuedAt: number, minLifetime: number): number {
+  const lifetime = Math.max(0, expiresAt - issuedAt);
+  return Math.max(expiresAt - minLifetime, issuedAt + Math.min(MIN_FRESH_SECONDS, lifetime / 2));
 }
 
 // Scopes that ask for identity claims or refresh tokens, not for capabilities: issuers need not
 // echo them in the access token's scope claim, so they are not held against a token.
 const IDENTITY_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone', 'wlcg', 'wlcg.groups']);
 
-/** Why `claims` do not match what was asked for, or undefined when they do (or cannot tell). */
-export function mismatch(claims: TokenClaims, wanted: Pick<Wanted, 'audience' | 'scope'>): string | undefined {
+/** The token's scopes: `scope`, else `scp` (a space-separated string or an array). */
+function grantedScopes(claims: JwtClaims): string[] {
+  if (claims.scopes.length) return claims.scopes;
+  const scp = claims.payload.scp;
+  return Array.isArray(scp) ? scp.filter((s): s is string => typeof s === 'string') : [];
+}
+
+/**
+ * Why a JWT is not the token that was asked for, or undefined when it is (an opaque token cannot
+ * be judged): each audience asked for must be in `aud` (or `aud` is the WLCG "any" audience), each
+ * scope asked for (but identity scopes) in `scope`/`scp`, and `nbf` must not be in the future.
+ * A token without `aud`, with `aud: []` or without any scope claim does not have what was asked.
+ */
+export function mismatch(claims: TokenClaims, wanted: Pick<Wanted, 'audience' | 'scope'>, now?: number): string | undefined {
   if (claims.format !== 'jwt') return undefined;
-  if (wanted.audience) {
+  if (wanted.audience && !claims.audience.includes(WLCG_ANY_AUDIENCE)) {
     const missing = wanted.audience.split(/\s+/).filter((a) => a && !claims.audience.includes(a));
-    if (claims.audience.length && missing.length) return `audience ${missing.join(' ')} not in the token's audience`;
+    if (missing.length && claims.audience.length === 0) return `audience ${missing.join(' ')} asked for, the token names no audience`;
+    if (missing.length) return `audience ${missing.join(' ')} not in the token's audience`;
   }
-  if (wanted.scope && claims.payload.scope !== undefined) {
-    const missing = wanted.scope.split(/\s+/).filter((s) => s && !IDENTITY_SCOPES.has(s) && !claims.scopes.includes(s));
+  if (wanted.scope) {
+    const granted = grantedScopes(claims);
+    const missing = wanted.scope.split(/\s+/).filter((s) => s && !IDENTITY_SCOPES.has(s) && !granted.includes(s));
     if (missing.length) return `scope ${missing.join(' ')} not granted`;
+  }
+  if (now !== undefined && claims.notBefore !== undefined && claims.notBefore > now + NOT_BEFORE_LEEWAY_SECONDS) {
+    return `not valid before ${formatDuration(claims.notBefore - now)} from now (nbf)`;
   }
   return undefined;
 }
 
 export function judge(token: string, claims: TokenClaims, modifiedAt: number, wanted: Wanted, now: number): TokenState {
-  if (claims.format === 'opaque') {
+  const different = mismatch(claims, wanted, now);
+  if (claims.format === 'opaque' || claims.expiresAt === undefined) {
+    // Expiry unknown: fresh for refresh_interval after it was written.
     const age = now - modifiedAt;
-    const fresh = age < wanted.refreshInterval;
-    return { state: fresh ? 'fresh' : 'stale', token, claims, freshUntil: modifiedAt + wanted.refreshInterval,
-      reason: `opaque token (expiry unknown), written ${formatDuration(age)} ago, refresh interval ${wanted.refreshInterval} s` };
+    const base = { token, claims, freshUntil: modifiedAt + wanted.refreshInterval };
+    if (different) return { ...base, freshUntil: now, state: 'stale', reason: different };
+    const what = claims.format === 'opaque' ? 'opaque token' : 'JWT without exp';
+    return { ...base, state: age < wanted.refreshInterval ? 'fresh' : 'stale',
+      reason: `${what} (expiry unknown), written ${formatDuration(age)} ago, refresh interval ${wanted.refreshInterval} s` };
   }
-  if (claims.expiresAt === undefined) return { token, claims, freshUntil: now, state: 'stale', reason: 'JWT without exp' };
-  const minimum = effectiveMinLifetime(claims, wanted.minLifetime);
-  const base = { token, claims, secondsLeft: claims.expiresAt - now, expiresAt: claims.expiresAt, freshUntil: claims.expiresAt - minimum };
+  const issuedAt = claims.issuedAt ?? claims.notBefore ?? modifiedAt;
   const left = claims.expiresAt - now;
+  const base = { token, claims, secondsLeft: left, expiresAt: claims.expiresAt, freshUntil: freshUntilOf(claims.expiresAt, issuedAt, wanted.minLifetime) };
   if (left <= 0) return { ...base, state: 'stale', reason: `expired ${formatDuration(-left)} ago` };
-  const different = mismatch(claims, wanted);
-  if (different) return { ...base, state: 'stale', reason: different };
-  if (left < minimum) return { ...base, state: 'stale', reason: `${formatDuration(left)} left, less than min_lifetime ${Math.round(minimum)} s` };
+  if (different) return { ...base, freshUntil: now, state: 'stale', reason: different };
+  if (now >= base.freshUntil) return { ...base, state: 'stale', reason: `${formatDuration(left)} left, less than min_lifetime ${wanted.minLifetime} s` };
   return { ...base, state: 'fresh', reason: `${formatDuration(left)} left` };
 }
 

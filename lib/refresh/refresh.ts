@@ -1,15 +1,14 @@
 // One token's refresh: check without a lock; if stale, lock, check again (another process may
 // have refreshed it meanwhile), fetch, validate, write atomically. A failed or worse fetch
 // leaves the old file alone.
-import { decodeClaims, type TokenClaims } from '../token/claims.js';
 import type { AccountConfig, Config, TokenConfig } from '../config/config.js';
 import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../core/environment.js';
 import { hasCode, isTokenenvError, TokenenvError } from '../core/errors.js';
-import { assessTokenFile, judge, mismatch, secondsLeftOf, wantedOf, type TokenState } from './freshness.js';
+import { assessTokenFile, judge, secondsLeftOf, wantedOf, type TokenState } from './freshness.js';
+import { acceptFetched } from './accept.js';
 import { stateDirectory } from '../files/paths.js';
 import type { TokenSource } from '../sources/source.js';
-import type { FileOwner } from '../files/write.js';
-import { extractToken } from '../token/syntax.js';
+import type { FileIdentity, FileOwner } from '../files/write.js';
 
 export type RefreshAction = 'kept' | 'refreshed' | 'failed';
 
@@ -38,6 +37,8 @@ export interface RefreshOptions extends EnvironmentOptions {
   /** Refresh a fresh token too when it stops being fresh within this many seconds (the
    * watcher's timers fire a little early, by their jitter). */
   refreshWithin?: number;
+  /** Called with the identity of each token file written (the watcher ignores its own writes). */
+  onWritten?: (path: string, file: FileIdentity) => void;
 }
 
 interface Ownership {
@@ -52,27 +53,6 @@ async function ownership(token: TokenConfig, environment: TokenEnvironment): Pro
   if (owner.uid === environment.euid) return { expectedUid: owner.uid };
   if (environment.euid !== 0) throw new TokenenvError(`token ${token.name}: owner ${token.owner} needs tokenenv to run as root`);
   return { expectedUid: owner.uid, chownTo: owner };
-}
-
-/** Validates what a source returned; returns the token and its claims, or throws why not. */
-function acceptFetched(raw: string, token: TokenConfig, source: TokenSource, now: number): { token: string; claims: TokenClaims } {
-  const fetched = extractToken(Buffer.from(raw, 'latin1'), source.description);
-  if (fetched === undefined) throw new TokenenvError(`${source.description}: returned no token`);
-  const claims = decodeClaims(fetched);
-  if (claims.format === 'jwt') {
-    if (claims.expiresAt !== undefined && claims.expiresAt <= now) throw new TokenenvError(`${source.description}: returned an expired token`);
-    const different = mismatch(claims, wantedOf(token));
-    if (different) throw new TokenenvError(`${source.description}: returned a token not as requested: ${different}`);
-  }
-  return { token: fetched, claims };
-}
-
-/** A new token must not be worse than a still-valid old one. */
-function worseThanCurrent(current: TokenState, claims: TokenClaims): boolean {
-  if (current.state !== 'fresh' && current.state !== 'stale') return false;
-  const oldExpiry = current.expiresAt;
-  if (oldExpiry === undefined || 'secondsLeft' in current && (current.secondsLeft ?? 0) <= 0) return false;
-  return claims.format === 'jwt' && claims.expiresAt !== undefined && claims.expiresAt < oldExpiry;
 }
 
 export async function refreshTokenFile(token: TokenConfig, account: AccountConfig, options: RefreshOptions = {}): Promise<RefreshResult> {
@@ -100,8 +80,10 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
   const [{ withTokenLock }, { createSource }, { writeTokenFile }] = await Promise.all([
     import('../files/lock.js'), import('../sources/index.js'), import('../files/write.js'),
   ]);
+  // A waiter gives up at the account's deadline: the holder's source has the same one.
+  const lock = { stateDir, euid: environment.euid, waitMs: account.timeout * 1000, ...(options.signal ? { signal: options.signal } : {}) };
   try {
-    return await withTokenLock(token.path, { stateDir, euid: environment.euid }, async () => {
+    return await withTokenLock(token.path, lock, async () => {
       // Someone else may have refreshed while we waited for the lock.
       const current = await assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
       if (keep(current)) return result('kept', current, `${current.reason} (refreshed by another process)`);
@@ -112,21 +94,27 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
           { ...(token.audience ? { audience: token.audience } : {}), ...(token.scope ? { scope: token.scope } : {}), minLifetime: token.minLifetime },
           { env: environment.env, timeoutMs: account.timeout * 1000, ...(options.signal ? { signal: options.signal } : {}) },
         );
-        fetched = acceptFetched(raw, token, source, environment.now());
+        fetched = acceptFetched(raw, source.description, current, wanted, account, environment.now());
       } catch (error) {
         return result('failed', current, `${(error as Error).message}${keptNote(current)}`, true);
       }
-      if (worseThanCurrent(current, fetched.claims)) {
-        return result('failed', current, `${source.description}: returned a token expiring before the current one; kept the current one`, true);
+      if ('token' in current && current.token === fetched.token) {
+        // Nothing to write. A fresh one (--force, or the watcher's early timer) is kept; a stale
+        // one stays stale: nothing gained, a failure.
+        if (current.state === 'fresh') return result('kept', current, `${current.reason} (${source.description} returned it again)`, true);
+        return result('failed', current, `${source.description}: returned the current token again (${current.reason})${keptNote(current)}`, true);
       }
-      await writeTokenFile(token.path, fetched.token, owners);
-      const after = judge(fetched.token, fetched.claims, environment.now(), wanted, environment.now());
-      // Stamps serve this user's shell wrappers (lib/stamp.ts); not a root service's tokens for others.
+      const written = await writeTokenFile(token.path, fetched.token, owners);
+      options.onWritten?.(token.path, written);
+      const after = judge(fetched.token, fetched.claims, written.mtimeMs / 1000, wanted, environment.now());
+      // Stamps serve this user's shell wrappers (lib/files/stamp.ts); not a root service's tokens for others.
       if (after.state === 'fresh' && !owners.chownTo) {
         const { stampQuietly } = await import('../files/stamp.js');
         await stampQuietly(stateDir, environment.euid, token.path, after.freshUntil, after.expiresAt);
       }
-      return result('refreshed', after, after.reason, true);
+      // Written, since it is better than what was there; but a token that is not fresh (a cached
+      // one, with less than min_lifetime left) leaves the work undone: the watcher backs off.
+      return result('refreshed', after, after.state === 'fresh' ? after.reason : `written, but not fresh: ${after.reason}`, true);
     });
   } catch (error) {
     if (isTokenenvError(error)) return result('failed', before, error.message);

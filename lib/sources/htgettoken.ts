@@ -4,12 +4,13 @@
 // (browser) run saved, ~/.config/htgettoken/credkey-ISSUER-ROLE. Without one it can only fail,
 // after trying Kerberos and ssh-agent, with "Failure getting token"; the error then says so.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountConfig } from '../config/config.js';
 import { splitCommandLine } from '../config/words.js';
 import { assertSuccess, runSourceCommand } from './run.js';
+import { readTokenFile } from '../files/read.js';
 import { SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
 /** The value of htgettoken option `long` (or `short`) in `args`, the last one given. */
@@ -62,7 +63,11 @@ export class HtgettokenSource implements TokenSource {
           `(it saves ~/.config/htgettoken/credkey-${issuer}-${role}) (htgettoken exited with status ${result.exitCode})`);
       }
       assertSuccess(this.description, 'htgettoken', result);
-      return await readFile(out, 'latin1');
+      // Bounded like every token read (64 KiB), and only a regular file.
+      const outcome = await readTokenFile({ path: out, implicit: false, regularOnly: true, euid: process.geteuid?.() ?? -1 });
+      if (outcome.kind === 'missing') throw new SourceError(`${this.description}: htgettoken wrote no token file`);
+      if (outcome.kind === 'error') throw new SourceError(`${this.description}: ${outcome.error.message}`);
+      return outcome.bytes.toString('latin1');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@ import type { AccountConfig } from '../config/config.js';
 import { envValue } from '../core/environment.js';
 import { readSecretFile, UntrustedFileError } from '../files/trust.js';
 import { assertSuccess, runSourceCommand } from './run.js';
-import { SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
+import { redact, SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
 export class OidcAgentSource implements TokenSource {
   readonly description: string;
@@ -46,7 +46,7 @@ export class OidcAgentSource implements TokenSource {
     if (/socket|connect|agent.*(running|reach)/i.test(output)) {
       throw new SourceError(`${this.description}: ${command} cannot reach oidc-agent at OIDC_SOCK: is the agent running?`);
     }
-    throw new SourceError(`${this.description}: ${command} failed: ${output.trim().split('\n').slice(-1)[0] ?? ''}`);
+    throw new SourceError(`${this.description}: ${command} failed: ${redact(output.trim().split('\n').slice(-1)[0] ?? '')}`);
   }
 
   async fetch(request: TokenRequest, context: SourceContext): Promise<string> {

@@ -1,57 +1,106 @@
-// Running a source's command: execa with stdin closed, no shell, a deadline, and errors that
-// carry only a redacted excerpt of stderr. The command gets a process group of its own, and the
-// whole group is killed at the deadline or on cancellation: killing only the direct child
-// leaves its children (a shell script's `sleep`, say) holding the output pipe open.
+// Running a source's command: no shell, stdin closed, output bounded, and a deadline that holds.
+// At the deadline, on cancellation, on an oversized output or when tokenenv is interrupted, the
+// whole tree the command started is killed (lib/sources/process-tree.ts) and its output pipes
+// are closed and abandoned: a descendant that escaped and still holds them cannot keep tokenenv
+// waiting. Errors carry only a redacted excerpt of stderr.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { killTree, MARKER_VARIABLE, newMarker, track, type ProcessTree } from './process-tree.js';
 import { SourceError, stderrExcerpt, type SourceContext } from './source.js';
 
 export interface CommandResult {
   stdout: string;
   stderr: string;
   exitCode: number;
+  /** The signal that ended the command, when one did. */
+  signal?: NodeJS.Signals;
 }
 
+/** Most a command may print on stdout: a token is at most 64 KiB; this leaves room for noise. */
+export const MAX_STDOUT_BYTES = 1024 * 1024;
+/** The end of stderr kept for error messages. */
+const STDERR_KEPT_BYTES = 64 * 1024;
+
+type Ending = 'timeout' | 'cancelled' | 'overflow';
+
 export async function runSourceCommand(description: string, argv: string[], context: SourceContext,
-  secrets: readonly string[] = [], extraEnv: Record<string, string> = {}): Promise<CommandResult> {
-  const { execa } = await import('execa');
+  _secrets: readonly string[] = [], extraEnv: Record<string, string> = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
-  const subprocess = execa(file!, args, {
-    env: { ...context.env, ...extraEnv },
-    extendEnv: false,
-    stdin: 'ignore',
+  const marker = newMarker();
+  const child = spawn(file!, args, {
+    env: { ...context.env, ...extraEnv, [MARKER_VARIABLE]: marker },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: not hit by the terminal's ^C, killed as a whole by us.
     detached: true,
-    reject: false,
-    stripFinalNewline: false,
-    maxBuffer: 1024 * 1024,
   });
-  let ended: 'timeout' | 'cancelled' | undefined;
-  const killGroup = (why: 'timeout' | 'cancelled') => {
-    ended ??= why;
-    try {
-      if (subprocess.pid) process.kill(-subprocess.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  };
-  const timer = setTimeout(() => killGroup('timeout'), context.timeoutMs);
-  const onAbort = () => killGroup('cancelled');
-  if (context.signal?.aborted) onAbort();
-  context.signal?.addEventListener('abort', onAbort, { once: true });
-  const result = await subprocess;
-  clearTimeout(timer);
-  context.signal?.removeEventListener('abort', onAbort);
-  const stderr = String(result.stderr ?? '');
-  if (ended === 'timeout') throw new SourceError(`${description}: ${file} did not finish within ${context.timeoutMs / 1000} s and was killed`);
-  if (ended === 'cancelled') throw new SourceError(`${description}: ${file} cancelled`);
-  if (result.failed && result.exitCode === undefined) {
-    const reason = (result as { code?: string }).code === 'ENOENT' ? 'not installed or not on PATH' : 'could not run';
-    throw new SourceError(`${description}: ${file}: ${reason}`);
+  const tree: ProcessTree | undefined = child.pid === undefined ? undefined : { pid: child.pid, marker };
+  const untrack = tree ? track(tree) : () => undefined;
+  const stdout: Buffer[] = [];
+  let stdoutBytes = 0;
+  let stderr = Buffer.alloc(0);
+
+  return new Promise<CommandResult>((resolve, reject) => {
+    let settled = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      context.signal?.removeEventListener('abort', onAbort);
+      untrack();
+      outcome();
+    };
+    const end = (why: Ending) => {
+      if (settled) return;
+      if (tree) killTree(tree);
+      // Abandon the pipes: whatever still holds them is no longer our business.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(() => reject(new SourceError(endingMessage(description, file!, why, context.timeoutMs))));
+    };
+    const timer = setTimeout(() => end('timeout'), context.timeoutMs);
+    const onAbort = () => end('cancelled');
+    context.signal?.addEventListener('abort', onAbort, { once: true });
+    if (context.signal?.aborted) onAbort();
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > MAX_STDOUT_BYTES) end('overflow');
+      else stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = Buffer.concat([stderr, chunk]);
+      if (stderr.length > STDERR_KEPT_BYTES) stderr = stderr.subarray(stderr.length - STDERR_KEPT_BYTES);
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'ENOENT' ? 'not installed or not on PATH' : `could not run (${error.code ?? error.message})`;
+      finish(() => reject(new SourceError(`${description}: ${file}: ${reason}`)));
+    });
+    child.on('exit', () => {
+      if (tree) tree.exited = true;
+    });
+    child.on('close', (code, signal) => {
+      finish(() => resolve({
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: stderr.toString('utf8'),
+        exitCode: code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : -1),
+        ...(signal ? { signal } : {}),
+      }));
+    });
+  });
+}
+
+function endingMessage(description: string, file: string, why: Ending, timeoutMs: number): string {
+  switch (why) {
+    case 'timeout': return `${description}: ${file} did not finish within ${timeoutMs / 1000} s and was killed`;
+    case 'cancelled': return `${description}: ${file} cancelled`;
+    case 'overflow': return `${description}: ${file} printed more than ${MAX_STDOUT_BYTES / 1024} KiB and was killed: not a token`;
   }
-  return { stdout: String(result.stdout ?? ''), stderr, exitCode: result.exitCode ?? -1 };
 }
 
 /** Throws a SourceError for a non-zero exit, with a redacted excerpt of stderr. */
 export function assertSuccess(description: string, file: string, result: CommandResult, secrets: readonly string[] = []): void {
   if (result.exitCode === 0) return;
   const excerpt = stderrExcerpt(result.stderr, secrets);
-  throw new SourceError(`${description}: ${file} exited with status ${result.exitCode}${excerpt ? `: ${excerpt}` : ''}`);
+  const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;
+  throw new SourceError(`${description}: ${file} ${how}${excerpt ? `: ${excerpt}` : ''}`);
 }

@@ -27,10 +27,16 @@ export interface NextCheck {
   early: number;
 }
 
-/** A fresh token is looked at again just before it stops being fresh, early by a random jitter
- * of at most `maxJitterSeconds` or a tenth of the remaining time. */
-export function nextCheck(freshUntil: number, now: number, maxJitterSeconds = DEFAULT_JITTER_SECONDS, random: Random = Math.random): NextCheck {
+/**
+ * A fresh token is looked at again just before it stops being fresh: early by twice the time the
+ * last fetch took (so that the new token is there before the old one drops below min_lifetime, on
+ * a slow issuer too; at most half the remaining time), plus a random jitter of at most
+ * `maxJitterSeconds` or a tenth of the remaining time.
+ */
+export function nextCheck(freshUntil: number, now: number, maxJitterSeconds = DEFAULT_JITTER_SECONDS,
+  random: Random = Math.random, lastFetchSeconds = 0): NextCheck {
   const remaining = freshUntil - now;
-  const early = random() * Math.min(maxJitterSeconds, Math.max(0, remaining) * 0.1);
+  const lead = Math.min(2 * lastFetchSeconds, Math.max(0, remaining) * 0.5);
+  const early = lead + random() * Math.min(maxJitterSeconds, Math.max(0, remaining - lead) * 0.1);
   return { delayMs: Math.max(MIN_DELAY_MS, (remaining - early) * 1000), early };
 }

@@ -3,13 +3,14 @@
 // hints: a token file deleted or replaced is checked at once, an edited config is reloaded.
 // Nothing polls: an idle watcher sleeps until the next timer or event.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadValidConfig, selectTokens, type AccountConfig, type Config, type TokenConfig } from '../config/config.js';
 import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../core/environment.js';
 import { formatDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { refreshTokenFile, type RefreshResult } from '../refresh/refresh.js';
+import { sameFile, type FileIdentity } from '../files/write.js';
 import { FileHints } from './file-hints.js';
 import { Limiter } from './limiter.js';
 import type { Logger } from './log.js';
@@ -75,9 +76,13 @@ interface Entry {
   again: boolean;
   /** How early the pending timer fires before the token stops being fresh, in seconds. */
   early: number;
+  /** How long the last fetch took, in seconds: timers fire earlier by twice that. */
+  fetchSeconds: number;
   failures: number;
   last?: RefreshResult & { at: number };
   hintTimer?: NodeJS.Timeout;
+  /** The token file this watcher wrote last: events about it are our own write echoed back. */
+  written?: FileIdentity;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -147,7 +152,11 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       onError: (error) => this.problem(`file watching: ${error.message}`, error),
     }, this.configFile);
     await this.hints.start(this.tokenPaths());
-    for (const entry of this.entries.values()) void this.run(entry, 'file check after start');
+    // Unless the file is still the one written by the first pass, or a retry is already due
+    // (a failing or unfresh source must not be called twice in a row).
+    for (const entry of this.entries.values()) {
+      if (entry.failures === 0 && !this.isOwnWrite(entry)) void this.run(entry, 'file check after start');
+    }
     this.log.log('info', `watching ${this.entries.size} token(s)${this.configFile ? ` from ${this.configFile}` : ''}`);
     return this;
   }
@@ -190,7 +199,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       } else {
         counts.added++;
       }
-      const entry: Entry = { token, account, signature, nextAt: null, again: false, early: 0, failures: 0 };
+      const entry: Entry = { token, account, signature, nextAt: null, again: false, early: 0, fetchSeconds: 0, failures: 0 };
       this.entries.set(token.name, entry);
       if (existing) this.byPath.delete(resolve(existing.token.path));
       this.byPath.set(resolve(token.path), entry);
@@ -235,7 +244,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       entry.running = undefined;
       if (entry.again && !this.closed && this.entries.get(entry.token.name) === entry) {
         entry.again = false;
-        void this.run(entry, 'file changed during a refresh');
+        if (!this.isOwnWrite(entry)) void this.run(entry, 'file changed during a refresh');
       }
     });
     return entry.running;
@@ -244,12 +253,14 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
   private async attempt(entry: Entry, reason: string): Promise<void> {
     if (this.closed) return;
     let result: RefreshResult;
+    const started = this.resolved.environment.now();
     try {
       // A timer fires early by its jitter (plus timer slack): it must refresh, not find the token
       // still fresh by a second and come back.
       const refreshWithin = reason === 'timer' ? entry.early + 2 : 0;
       result = await refreshTokenFile(entry.token, entry.account, {
         ...this.resolved.environment, signal: this.abort.signal, refreshWithin,
+        onWritten: (_path, file) => { entry.written = file; },
         ...(this.options.stateDir ? { stateDir: this.options.stateDir } : {}),
       });
     } catch (error) {
@@ -260,11 +271,15 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     }
     if (this.closed || this.entries.get(entry.token.name) !== entry) return;
     const now = this.resolved.environment.now();
+    if (result.action === 'refreshed') entry.fetchSeconds = Math.max(0, now - started);
     // A file event after our own write finds nothing to do: keep the last real result.
     const echo = result.action === 'kept' && reason.startsWith('file ');
     if (!echo) entry.last = { ...result, at: now };
-    entry.failures = result.action === 'failed' ? entry.failures + 1 : 0;
-    const delayMs = this.nextDelayMs(entry, result, now);
+    // An attempt that leaves the token not fresh (a failure, or a fetched token that cannot be
+    // fresh: a cached one below min_lifetime) is a failure for the backoff: never a hot loop.
+    const fresh = result.action !== 'failed' && result.freshUntil !== null && result.freshUntil > now;
+    entry.failures = fresh ? 0 : entry.failures + 1;
+    const delayMs = this.nextDelayMs(entry, result, now, fresh);
     this.schedule(entry, delayMs);
     this.logResult(entry, result, reason, delayMs, echo);
     this.statusWriter?.changed();
@@ -274,9 +289,9 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
   }
 
   /** When to look again: just before the token stops being fresh, or after a backoff. */
-  private nextDelayMs(entry: Entry, result: RefreshResult, now: number): number {
-    if (result.action === 'failed' || result.freshUntil === null) return backoffMs(entry.failures, this.resolved.retry);
-    const { delayMs, early } = nextCheck(result.freshUntil, now, this.resolved.jitterSeconds);
+  private nextDelayMs(entry: Entry, result: RefreshResult, now: number, fresh: boolean): number {
+    if (!fresh || result.freshUntil === null) return backoffMs(entry.failures, this.resolved.retry);
+    const { delayMs, early } = nextCheck(result.freshUntil, now, this.resolved.jitterSeconds, Math.random, entry.fetchSeconds);
     entry.early = early;
     return delayMs;
   }
@@ -293,7 +308,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     if (echo) return;
     const left = result.secondsLeft === null ? 'expiry unknown' : result.secondsLeft > 0 ? `${formatDuration(result.secondsLeft)} left` : 'expired';
     const name = `token ${entry.token.name}`;
-    if (result.action === 'failed') {
+    if (result.action === 'failed' || entry.failures > 0) {
       this.log.log('error', `${name}: refresh failed (${reason}, attempt ${entry.failures}): ${result.detail}; ${left}; retry in ${formatDuration(delayMs / 1000)}`);
     } else {
       this.log.log('info', `${name}: ${result.action} (${reason}), ${left}, next check in ${formatDuration(delayMs / 1000)} (${result.path})`);
@@ -307,8 +322,20 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     clearTimeout(entry.hintTimer);
     entry.hintTimer = setTimeout(() => {
       entry.hintTimer = undefined;
-      void this.run(entry, existsSync(entry.token.path) ? 'file changed' : 'file deleted');
+      if (entry.running) entry.again = true;
+      else if (!this.isOwnWrite(entry)) void this.run(entry, existsSync(entry.token.path) ? 'file changed' : 'file deleted');
     }, HINT_DEBOUNCE_MS);
+  }
+
+  /** Whether the token file is still the one this watcher wrote last (an event about it is our
+   * own write echoed back, not a hint). */
+  private isOwnWrite(entry: Entry): boolean {
+    try {
+      const { dev, ino, size, mtimeMs } = lstatSync(entry.token.path);
+      return sameFile(entry.written, { dev, ino, size, mtimeMs });
+    } catch {
+      return false;
+    }
   }
 
   private onConfigEvent(event: 'changed' | 'removed'): void {

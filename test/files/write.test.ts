@@ -2,6 +2,7 @@
 // the same token, without reading the directory on every write (a watcher of N tokens in one
 // directory would be O(N²)).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { forgetOrphanScans, writeAtomically, writeTokenFile } from '../../lib/files/write.js';
 import { Sandbox } from '../support/sandbox.js';
@@ -17,15 +18,18 @@ describe('lib/files/write: orphaned temporary files, durability', () => {
 
   it("a write removes its own token's orphans, and only those", async () => {
     const t = box.path('t.token');
-    const orphanT = box.write('.t.token.tokenenv-tmp-0123456789ab', 'half a tok');
-    const orphanU = box.write('.u.token.tokenenv-tmp-ba9876543210', 'half a tok');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // a writer that is gone
+    const orphanT = box.write(`.t.token.tokenenv-tmp-${dead}-0123456789ab`, 'half a tok');
+    const orphanU = box.write(`.u.token.tokenenv-tmp-${dead}-ba9876543210`, 'half a tok');
+    const live = box.write(`.t.token.tokenenv-tmp-${process.pid}-00aa00aa00aa`, 'being written');
     await writeTokenFile(t, 'tok-1', { expectedUid: euid });
     assert.equal(readFileSync(t, 'utf8'), 'tok-1\n');
     assert.ok(!existsSync(orphanT), "t's orphan is left");
+    assert.ok(existsSync(live), 'a live writer\'s file was removed');
     assert.ok(existsSync(orphanU), "u's orphan was removed by a writer that does not hold u's lock");
     await writeTokenFile(box.path('u.token'), 'tok-2', { expectedUid: euid });
     assert.ok(!existsSync(orphanU));
-    assert.deepEqual(readdirSync(box.dir).filter((n) => n.includes('tokenenv-tmp')), []);
+    assert.deepEqual(readdirSync(box.dir).filter((n) => n.includes('tokenenv-tmp')), [live.split('/').pop()]);
   });
 
   it('writing 200 tokens into one directory reads it once, not once per write', async () => {

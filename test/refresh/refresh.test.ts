@@ -2,7 +2,7 @@
 // valid token with a worse one. Sources are real processes (test/support/mint.ts).
 import { requirePeer } from '../support/peers.js';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeClaims } from '../../lib/index.js';
 import { runTokenenv } from '../support/cli.js';
@@ -44,7 +44,7 @@ describe('tokenenv refresh', () => {
     assert.equal(mint.calls, 1);
   });
 
-  it('a token shorter-lived than min_lifetime counts as fresh for half its lifetime (no refresh loop)', () => {
+  it('a token shorter-lived than min_lifetime counts as fresh for its first 30 s (no refresh loop)', () => {
     configure({ t: { token_path: tokenPath(), min_lifetime: 600 } });
     mint.lifetime = 300;
     refresh();
@@ -111,6 +111,90 @@ describe('tokenenv refresh', () => {
       assertNoSecret(run.stdout + run.stderr, old.trim());
     });
   }
+
+  describe('what a source prints may replace a valid JWT only when it is as good', () => {
+    // A source printing whatever is in `out`: what `jq -r .access_token` and friends do.
+    function printing(content: string, account = '') {
+      box.write('out', content);
+      const script = box.write('print.sh', `#!/bin/sh\ncat ${box.path('out')}\n`, 0o755);
+      box.write('config.ini', `[account p]\ncommand = ${script}\n${account}\n[token t]\naccount = p\ntoken_path = ${tokenPath()}\naudience = https://se.example\nscope = storage.read:/\n`);
+    }
+    const good = { aud: 'https://se.example', scope: 'storage.read:/' };
+    const stale = () => box.write(tokenPath(), fakeJwt({ ...good, iat: now() - 1000, exp: now() + 200 }) + '\n');
+
+    for (const word of ['null', 'None', 'Unauthorized', 'error']) {
+      it(`"${word}" does not replace it, nor fill an empty place`, () => {
+        printing(`${word}\n`);
+        const before = stale();
+        const run = refresh();
+        assert.equal(run.status, 1);
+        assert.match(run.stdout, /opaque token where the current token is a JWT/);
+        assert.equal(readFileSync(before, 'utf8'), readFileSync(tokenPath(), 'utf8'));
+        rmSync(tokenPath());
+        const empty = refresh();
+        assert.equal(empty.status, 1);
+        assert.match(empty.stdout, /a word or a message, not an opaque token/);
+        assert.ok(!existsSync(tokenPath()));
+      });
+    }
+
+    it('an opaque token replaces a JWT only from an account with token_format = opaque', () => {
+      const opaque = 'hvs.CAESIJ7q1x9Zk2mN4pQ8rT0uV3wY6zA1bC5dE7fG9hK2';
+      printing(`${opaque}\n`);
+      stale();
+      assert.equal(refresh().status, 1);
+      printing(`${opaque}\n`, 'token_format = opaque');
+      const run = refresh();
+      assert.equal(run.status, 0, run.stdout);
+      assert.equal(onDisk(), `${opaque}\n`);
+    });
+
+    for (const [what, claims] of [
+      ['no aud', { scope: 'storage.read:/', exp: now() + 3600 }],
+      ['aud: []', { ...good, aud: [], exp: now() + 3600 }],
+      ['the scope missing from scp', { aud: good.aud, scp: 'storage.modify:/', exp: now() + 3600 }],
+      ['nbf an hour ahead', { ...good, nbf: now() + 3600, exp: now() + 7200 }],
+      ['no exp', { ...good, iat: now() }],
+    ] as const) {
+      it(`a JWT with ${what} does not replace it`, () => {
+        printing(`${fakeJwt(claims)}\n`);
+        const before = stale();
+        const run = refresh();
+        assert.equal(run.status, 1, run.stdout);
+        assert.match(run.stdout, /not as requested|without exp/);
+        assert.equal(readFileSync(before, 'utf8'), readFileSync(tokenPath(), 'utf8'));
+      });
+    }
+
+    it('the same token returned again is not rewritten: kept when fresh (--force), a failure when not', () => {
+      const fresh = fakeJwt({ ...good, iat: now(), exp: now() + 3600 });
+      printing(`${fresh}\n`);
+      box.write(tokenPath(), `${fresh}\n`);
+      const forced = refresh('--force');
+      assert.equal(forced.status, 0, forced.stdout);
+      assert.match(forced.stdout, / kept .*\n?/);
+      const cached = fakeJwt({ ...good, iat: now() - 1000, exp: now() + 200 });
+      printing(`${cached}\n`);
+      box.write(tokenPath(), `${cached}\n`);
+      const mtime = statSync(tokenPath()).mtimeMs;
+      const run = refresh();
+      assert.equal(run.status, 1);
+      assert.match(run.stdout, /returned the current token again \(3 min left, less than min_lifetime 300 s\)/);
+      assert.equal(statSync(tokenPath()).mtimeMs, mtime);
+    });
+
+    for (const size of [70_000, 1_000_000]) {
+      it(`a ${size >= 1_000_000 ? '1 MB' : '70 KB'} token is never written: discovery still reads the old one`, () => {
+        printing(`${fakeJwt({ ...good, exp: now() + 3600 })}${'A'.repeat(size)}\n`);
+        const before = stale();
+        const run = refresh();
+        assert.equal(run.status, 1);
+        assert.match(run.stdout, /more than a token file may hold \(64 KiB\): not written/);
+        assert.equal(readFileSync(before, 'utf8'), readFileSync(tokenPath(), 'utf8'));
+        assert.equal(runTokenenv(['discover', '--path'], { env: { BEARER_TOKEN_FILE: tokenPath() } }).status, 0);
+      });
+    }
+  });
 
   it('a token printed on a failing source\'s stderr is redacted', () => {
     configure({ t: { token_path: tokenPath() } });

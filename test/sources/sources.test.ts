@@ -150,7 +150,7 @@ describe('token sources', function () {
       const run = await runTokenenvAsync(['refresh', '--oidc-agent', 'wlcg', '--aud', 'https://se.example:1094', '--scope', 'storage.read:/'], { env: agentEnv() });
       assert.equal(run.status, 0, run.stdout + run.stderr);
       const inspect = await runTokenenvAsync(['inspect', '--json'], { env: agentEnv() });
-      const claims = JSON.parse(inspect.stdout);
+      const { claims } = JSON.parse(inspect.stdout); // the shape of discover --json
       assert.deepEqual(claims.audience, ['https://se.example:1094']);
       assert.deepEqual(claims.scopes, ['storage.read:/']);
       assert.equal(claims.issuer, issuer.url);
@@ -181,7 +181,7 @@ describe('token sources', function () {
     it('runs non-interactively into a private temporary file, stdin closed', async () => {
       const bin = box.path('bin');
       const record = box.path('htgettoken.args');
-      const token = fakeJwt({ aud: CE, exp: Math.floor(Date.now() / 1000) + 3600 });
+      const token = fakeJwt({ aud: CE, scope: 'compute.read', exp: Math.floor(Date.now() / 1000) + 3600 });
       box.write(join(bin, 'htgettoken'), `#!/bin/sh
 printf '%s\\n' "$@" > ${record}
 readlink /proc/self/fd/0 >> ${record}

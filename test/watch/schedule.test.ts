@@ -23,6 +23,11 @@ describe('watcher schedule', () => {
     assert.ok(short.early <= 5 && short.early > 4.99, `a tenth of 50 s, got ${short.early}`);
   });
 
+  it('fires earlier by twice the last fetch time, at most half the time left', () => {
+    assert.deepEqual(nextCheck(1000 + 600, 1000, 30, () => 0, 1.5), { delayMs: 597_000, early: 3 });
+    assert.deepEqual(nextCheck(1000 + 6, 1000, 30, () => 0, 10), { delayMs: 3000, early: 3 });
+  });
+
   it('never schedules sooner than a second, even for a token already past its refresh time', () => {
     assert.equal(nextCheck(900, 1000, 30, () => 0.5).delayMs, MIN_DELAY_MS);
   });

@@ -1,5 +1,4 @@
 // `tokenenv doctor`: checks the whole chain, one line per check, with a fix for each problem.
-import { execFile } from 'node:child_process';
 import { lstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { wouldAccept } from '../../token/acceptance.js';
@@ -91,14 +90,18 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-/** Runs a client to read its version; undefined when it is not on PATH. */
-function version(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  return new Promise((done) => {
-    execFile(command, args, { env, timeout: 5000 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return done(undefined);
-      done(`${stdout}${stderr}`);
-    });
-  });
+/** Runs a client briefly (stdin closed, 5 s at most): its output, and whether it succeeded;
+ * undefined when it is not on PATH. */
+async function probe(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ok: boolean; out: string } | undefined> {
+  const { execa } = await import('execa');
+  const result = await execa(command, args, { env, extendEnv: false, stdin: 'ignore', timeout: 5000, reject: false, all: true });
+  if ((result as { code?: string }).code === 'ENOENT') return undefined;
+  return { ok: !result.failed, out: String(result.all ?? '') };
+}
+
+/** A client's version output; undefined when it is not on PATH. */
+async function version(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return (await probe(command, args, env))?.out;
 }
 
 function atLeast(found: string, wanted: [number, number]): boolean {
@@ -199,8 +202,7 @@ async function agentChecks(config: Config, environment: TokenEnvironment): Promi
     return [{ check: 'oidc-agent', level: 'fail', detail: 'no agent: OIDC_SOCK is not set (or set oidc_sock in the [account])', fix: 'eval "$(oidc-agent-service use)"' }];
   }
   const env = { ...environment.env, OIDC_SOCK: socket } as NodeJS.ProcessEnv;
-  const loaded = await new Promise<{ ok: boolean; out: string }>((done) => execFile('oidc-add', ['--loaded'], { env, timeout: 5000 }, (error, stdout, stderr) =>
-    done({ ok: !error, out: `${stdout}${stderr}` })));
+  const loaded = await probe('oidc-add', ['--loaded'], env) ?? { ok: false, out: 'oidc-add: not installed or not on PATH' };
   if (!loaded.ok) {
     // A socket from the environment: start (or find) the user's agent; one named in the config is the config's to fix.
     const fromEnv = !accounts.some((a) => a.oidcSock);

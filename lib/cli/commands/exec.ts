@@ -146,15 +146,22 @@ function runChild(argv: string[], tokenFile: string, io: CliIo, watcher: TokenWa
   delete env.BEARER_TOKEN;
   if (bearerToken) env.BEARER_TOKEN = bearerToken;
   return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'inherit' });
     const interactive = process.stdin.isTTY === true;
+    // Handlers first: a signal that arrives while the command starts must not kill tokenenv
+    // (the default action) and leave the command running without a parent.
+    let child: ReturnType<typeof spawn> | undefined;
+    const pending: NodeJS.Signals[] = [];
     const handlers = FORWARDED.map((signal) => {
       const handler = () => {
-        if (signal !== 'SIGINT' || !interactive) child.kill(signal);
+        if (signal === 'SIGINT' && interactive) return;
+        if (child) child.kill(signal);
+        else pending.push(signal);
       };
       process.on(signal, handler);
       return [signal, handler] as const;
     });
+    child = spawn(argv[0]!, argv.slice(1), { env, stdio: 'inherit' });
+    for (const signal of pending) child.kill(signal);
     const cleanup = async () => {
       await watcher.close();
       for (const [signal, handler] of handlers) process.off(signal, handler);

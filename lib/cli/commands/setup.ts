@@ -275,11 +275,34 @@ function composeConfig(plan: Plan, io: CliIo): { text: string; config: Config } 
   return { text, config: check(text, 'the new sections would have') };
 }
 
-/** Atomically, keeping the mode of an existing file (new: 0600, in a 0700 directory) and a
- * symbolic link (a dotfiles checkout) as a link. */
-function writeConfig(file: string, text: string): void {
+/** Writes our sections into the config as it is now, under a lock (proper-lockfile), so that two
+ * set-ups at once (or one while another tokenenv edits the file) lose nothing: read, replace our
+ * sections, write. Atomically, keeping the mode of an existing file (new: 0600, in a 0700
+ * directory) and a symbolic link (a dotfiles checkout) as a link. */
+async function writeConfig(file: string, sections: NewSection[]): Promise<void> {
   const target = existsSync(file) ? realpathSync(file) : file;
   mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  const { default: lockfile } = await import('proper-lockfile');
+  const release = await lockfile.lock(target, {
+    realpath: false, lockfilePath: `${target}.tokenenv-lock`, stale: 10_000,
+    retries: { retries: 40, minTimeout: 50, maxTimeout: 250 },
+  }).catch((error: Error) => {
+    throw new TokenenvError(`${file}: another process is editing it (${error.message}); try again`);
+  });
+  try {
+    let current = '';
+    try {
+      current = readFileSync(target, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new TokenenvError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code})`);
+    }
+    replaceFile(target, upsertSections(current, file, sections));
+  } finally {
+    await release();
+  }
+}
+
+function replaceFile(target: string, text: string): void {
   const mode = (statSync(target, { throwIfNoEntry: false })?.mode ?? 0o600) & 0o7777;
   const temp = `${target}.tokenenv-setup-${process.pid}`;
   const fd = openSync(temp, 'wx', 0o600);
@@ -509,7 +532,7 @@ Exit codes: 0 ok; 1 the account or the first token failed (the config is then no
     let agent = prompt && !values['client-credentials'] ? await agentAccounts(env) : undefined;
     const plan = await makePlan(name, values, io, prompt);
     // Checked before anything happens: a config that refresh would refuse is not worth a login.
-    const { text, config } = composeConfig(plan, io);
+    const { config } = composeConfig(plan, io);
     if (!plan.service) {
       agent ??= await agentAccounts(env);
       if (agent.configured.includes(name) && !values.force) {
@@ -526,7 +549,7 @@ Exit codes: 0 ok; 1 the account or the first token failed (the config is then no
       const again = plan.service ? '' : ' (--force creates the oidc-agent account anew, e.g. for other scopes)';
       throw new TokenenvError(`setup: the first token failed: ${result.detail}. ${plan.configFile} was not changed; run setup again once that is fixed${again}`);
     }
-    writeConfig(plan.configFile, text);
+    await writeConfig(plan.configFile, sectionsOf(plan));
     io.stdout(`Wrote [account ${name}] and [token ${plan.tokenName}] to ${plan.configFile}\n`);
     const left = result.secondsLeft === null ? '' : `, ${formatDuration(result.secondsLeft)} left`;
     io.stdout(`\nThe first token (${result.action}${left}):\n`);
