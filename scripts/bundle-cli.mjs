@@ -1,20 +1,31 @@
-// Bundles the CLI into two CommonJS files. Start-up time is the product here (`$(tokenenv
-// discover)` runs in scripts, prompts and shell wrappers): one CJS file loads in a fraction of the
-// time of a dozen ES modules.
+// Bundles the CLI into CommonJS files. Start-up time is the product here (`$(tokenenv discover)`
+// runs in scripts, prompts and shell wrappers; `inspect`, `status` and the wrappers' slow path are
+// typed or waited for): a CJS file loads in a fraction of the time of a dozen ES modules, and a
+// command should parse only the code it runs.
 // - dist/cli/tokenenv.cjs: the dispatcher, `--help` and `discover`, with the modules they need;
-// - dist/cli/commands.cjs: every other command (lib/cli/commands/index.ts), loaded only when one
-//   runs. It does not copy the modules of the first bundle: it takes them from it (one copy of
-//   each class, so `instanceof` holds), through a table of module namespaces that the first
-//   bundle exports.
+// - dist/cli/chunk-*.cjs: everything else, split at the code's own import() calls (one per
+//   command in lib/cli/commands/index.ts, plus lazy imports such as jose in verify.ts): a module
+//   goes into the chunk of the set of import() targets that need it, so a command loads the chunks
+//   of its own modules and nothing else. No module is copied twice (one copy of each class, so
+//   `instanceof` holds): a file takes the modules of other files from them, through the table of
+//   module namespaces that each file exports (TOKENENV_MODULES).
+// Chunks depend on chunks of larger sets only (a module needed by a set of targets needs its own
+// imports for the same targets at least), so they never load each other in a cycle.
 // The library (dist/lib) stays the plain tsc output. Runtime dependencies stay external, except
-// the small ones on fast paths.
+// the ones bundled below.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
-const bundled = new Set(['jose', 'env-paths']);
+// Bundled, so that a command reads one file instead of a package's dozen: jose (inspect --verify,
+// demo), env-paths, and proper-lockfile (setup's config lock) with plain fs for graceful-fs, whose
+// patching of fs costs milliseconds at each start for the few calls a lock makes, and a two-line
+// `assert` for signal-exit's one call (scripts/bundle-shims/assert.cjs).
+const bundled = new Set(['jose', 'env-paths', 'proper-lockfile']);
+const MAIN = 'lib/cli/main.ts';
+const outdir = resolve(root, 'dist/cli');
 
 const common = {
   bundle: true,
@@ -24,6 +35,7 @@ const common = {
   absWorkingDir: root,
   external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter((name) => !bundled.has(name)),
   define: { TOKENENV_VERSION: JSON.stringify(pkg.version) },
+  alias: { 'graceful-fs': 'node:fs', assert: './scripts/bundle-shims/assert.cjs' },
   logLevel: 'warning',
   // main.ts reads package.json through import.meta only outside the bundle.
   logOverride: { 'empty-import-meta': 'silent' },
@@ -32,45 +44,93 @@ const common = {
   minifySyntax: true,
 };
 
-// main.ts falls back to import('./commands/index.js') outside the bundle: never bundle that here.
-const commandsElsewhere = {
-  name: 'commands-elsewhere',
+// import() of a built-in (node:http for the first request, node:https, node:crypto) becomes a
+// lazy require(): an import() would start Node's ES module loader, at a cost of milliseconds. It
+// goes through a one-line CommonJS module, which esbuild bundles and loads on first use. ES-only
+// packages (execa, oidc-provider) keep their import().
+const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/index\.js$/ }, () => ({ path: './commands.cjs', external: true }));
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'lazy-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
   },
 };
 
-// 1. Which of lib's modules the main bundle holds.
-const probe = await build({ ...common, entryPoints: ['lib/cli/main.ts'], write: false, metafile: true, plugins: [commandsElsewhere] });
-const shared = Object.keys(probe.metafile.inputs).filter((file) => file.startsWith('lib/') && file.endsWith('.ts'));
+// 1. The import graph: lib's modules and the bundled packages (each one node), static and lazy edges.
+const probe = await build({ ...common, entryPoints: [MAIN], write: false, metafile: true, external: [...common.external, ...bundled] });
+const graph = new Map(); // node -> { static: Set, lazy: Set }
+for (const [file, input] of Object.entries(probe.metafile.inputs)) {
+  if (!file.startsWith('lib/')) continue;
+  const edges = { static: new Set(), lazy: new Set() };
+  for (const i of input.imports) {
+    const node = i.external ? (bundled.has(i.path) ? i.path : undefined) : i.path;
+    if (node) edges[i.kind === 'dynamic-import' ? 'lazy' : 'static'].add(node);
+  }
+  graph.set(file, edges);
+}
+for (const name of bundled) if (!graph.has(name)) graph.set(name, { static: new Set(), lazy: new Set() });
 
-// 2. The main bundle, exporting each of those modules' namespaces under its path.
-const entry = [
-  "export * from './lib/cli/main.ts';",
-  ...shared.map((file, index) => `import * as m${index} from './${file}';`),
-  `export const TOKENENV_MODULES = { ${shared.map((file, index) => `${JSON.stringify(file)}: m${index}`).join(', ')} };`,
-].join('\n');
-await build({
-  ...common, stdin: { contents: entry, resolveDir: root, sourcefile: 'tokenenv-cli.ts', loader: 'ts' },
-  outfile: 'dist/cli/tokenenv.cjs', plugins: [commandsElsewhere],
-  banner: { js: "const TOKENENV_LOAD_COMMANDS = () => require('./commands.cjs');" },
-});
+function closure(start) {
+  const seen = new Set([start]);
+  for (const node of seen) for (const next of graph.get(node)?.static ?? []) seen.add(next);
+  return seen;
+}
 
-// 3. The commands bundle: a module the main bundle holds is taken from it.
-const fromMainBundle = {
-  name: 'from-main-bundle',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      if (args.namespace !== 'file') return undefined;
-      const file = relative(root, resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')));
-      return shared.includes(file) ? { path: file, namespace: 'main-bundle' } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: 'main-bundle' }, (args) => ({
-      contents: `module.exports = require('./tokenenv.cjs').TOKENENV_MODULES[${JSON.stringify(args.path)}];`,
-      loader: 'js',
-      resolveDir: root,
-    }));
-    b.onResolve({ filter: /^\.\/tokenenv\.cjs$/ }, () => ({ path: './tokenenv.cjs', external: true }));
-  },
-};
-await build({ ...common, entryPoints: ['lib/cli/commands/index.ts'], outfile: 'dist/cli/commands.cjs', plugins: [fromMainBundle] });
+// 2. Which file holds each module: the main bundle what main.ts needs at once; every other
+// module the chunk of the set of lazy targets whose static closure holds it.
+const inMain = closure(MAIN);
+const targets = [...new Set([...graph.values()].flatMap((e) => [...e.lazy]))].filter((t) => !inMain.has(t)).sort();
+const closures = new Map(targets.map((t) => [t, closure(t)]));
+const byKey = new Map();
+for (const node of [...graph.keys()].sort()) {
+  if (inMain.has(node)) continue;
+  const key = targets.filter((t) => closures.get(t).has(node)).join('|');
+  if (!key) continue; // not reachable from the CLI
+  if (!byKey.has(key)) byKey.set(key, []);
+  byKey.get(key).push(node);
+}
+const files = new Map([['tokenenv.cjs', [...inMain].filter((n) => graph.has(n)).sort()]]);
+for (const modules of byKey.values()) {
+  const base = modules.find((m) => targets.includes(m)) ?? modules.find((m) => !bundled.has(m)) ?? modules[0];
+  const name = `chunk-${base.replace(/^lib\//, '').replace(/\.ts$/, '').replace(/[^A-Za-z0-9]+/g, '-')}.cjs`;
+  files.set(name, modules);
+}
+const fileOf = new Map([...files].flatMap(([file, modules]) => modules.map((m) => [m, file])));
+
+// 3. Each file: its own modules bundled, any other module taken from the file that holds it.
+function links(own) {
+  return {
+    name: 'tokenenv-links',
+    setup(b) {
+      const elsewhere = (node) => (fileOf.has(node) && fileOf.get(node) !== own ? { path: node, namespace: 'tokenenv-link' } : undefined);
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.namespace !== 'file') return undefined;
+        return elsewhere(relative(root, resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'))));
+      });
+      b.onResolve({ filter: new RegExp(`^(${[...bundled].join('|')})$`) }, (args) => (args.namespace === 'file' ? elsewhere(args.path) : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'tokenenv-link' }, (args) => ({
+        contents: `module.exports = require('./${fileOf.get(args.path)}').TOKENENV_MODULES[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+        resolveDir: root,
+      }));
+      b.onResolve({ filter: /^\.\/(tokenenv|chunk-[\w-]+)\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+mkdirSync(outdir, { recursive: true });
+for (const stale of readdirSync(outdir, { withFileTypes: true }).filter((e) => /^(chunk-.*|commands)\.cjs$/.test(e.name))) rmSync(resolve(outdir, stale.name));
+await Promise.all([...files].map(([file, modules]) => {
+  const spec = (m) => (bundled.has(m) ? m : `./${m}`);
+  const entry = [
+    ...(file === 'tokenenv.cjs' ? [`export * from './${MAIN}';`] : []),
+    ...modules.map((m, i) => `import * as m${i} from ${JSON.stringify(spec(m))};`),
+    `export const TOKENENV_MODULES = { ${modules.map((m, i) => `${JSON.stringify(m)}: m${i}`).join(', ')} };`,
+  ].join('\n');
+  return build({
+    ...common,
+    stdin: { contents: entry, resolveDir: root, sourcefile: `${file}.ts`, loader: 'ts' },
+    outfile: resolve(outdir, file),
+    plugins: [links(file), lazyBuiltins],
+  });
+}));

@@ -2,14 +2,13 @@
 // and shell hooks) is part of this module; the others are loaded only when run.
 import { isTokenenvError, UsageError } from '../core/errors.js';
 import { command as discover } from './commands/discover.js';
+import { COMMAND_LOADERS } from './commands/index.js';
 import { exitCodeOf, ExitCode } from './exit-codes.js';
 import { flushOutput, isHelpRequest, processIo, shown, type CliIo, type Command } from './io.js';
-import { commandsModule } from './lazy.js';
 import { COMMANDS, isCommand } from './registry.js';
 
 async function loadCommand(name: string): Promise<Command> {
-  if (name === 'discover') return discover;
-  return (await commandsModule() as unknown as Record<string, Command>)[name]!;
+  return name === 'discover' ? discover : COMMAND_LOADERS[name]!();
 }
 
 // Set by the bundler from package.json; the plain build reads package.json itself.

@@ -1,6 +1,5 @@
 // Where `inspect` and `discover --token` get a token from, besides discovery: a FILE, standard
 // input, or a token of the config by its [token NAME]. Each comes with its origin for --json.
-import { loadValidConfig } from '../config/config.js';
 import { NoTokenFileError, UsageError } from '../core/errors.js';
 import { readOpenedSync, readTokenFileSync, type TokenFileRequest } from '../files/read.js';
 import { extractToken } from '../token/syntax.js';
@@ -34,7 +33,9 @@ export function tokenFromArgument(arg: string): LoadedToken {
 
 /** The file of `[token NAME]` in the config, with the owner and mode checks of discovery's own
  * locations (a token tokenenv writes), unless the token names another owner. */
-export function tokenFromConfig(name: string, io: CliIo, configFile: string | undefined): LoadedToken {
+export async function tokenFromConfig(name: string, io: CliIo, configFile: string | undefined): Promise<LoadedToken> {
+  // The config module loads only here: `inspect FILE` and plain `inspect` do without it.
+  const { loadValidConfig } = await import('../config/config.js');
   const config = loadValidConfig({ env: io.env, ...(configFile ? { file: configFile } : {}) });
   const entry = config.tokens.find((t) => t.name === name);
   if (!entry) {

@@ -27,6 +27,9 @@ export interface AccountConfig {
   clientId?: string;
   clientSecret?: string;
   clientSecretFile?: string;
+  /** Site CAs trusted for the issuer, besides Node's and X509_CERT_DIR (lib/net/trust.ts). */
+  caFile?: string;
+  caDir?: string;
   vaultServer?: string;
   role?: string;
   htgettokenOptions?: string[];
@@ -332,6 +335,8 @@ function readAccount(doc: IniDocument, section: string, name: string, environmen
   set('clientId', get('client_id'));
   set('clientSecret', get('client_secret'));
   set('clientSecretFile', get('client_secret_file'));
+  set('caFile', get('ca_file'));
+  set('caDir', get('ca_dir'));
   set('vaultServer', get('vault_server'));
   set('role', get('role'));
   set('path', get('path'));

@@ -17,6 +17,8 @@ export const ACCOUNT_KEYS: Record<string, readonly SourceType[] | 'any'> = {
   oidc_sock: ['oidc-agent'],
   issuer: ['client-credentials', 'htgettoken'],
   client_secret_file: ['client-credentials'],
+  ca_file: ['client-credentials'],
+  ca_dir: ['client-credentials'],
   vault_server: ['htgettoken'],
   role: ['htgettoken'],
   htgettoken_options: ['htgettoken'],

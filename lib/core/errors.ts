@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'ERR_WATCHER_RUNNING'
   | 'ERR_VERIFY_FAILED'
   | 'ERR_VERIFY_UNAVAILABLE'
-  | 'ERR_NOT_ACCEPTED';
+  | 'ERR_NOT_ACCEPTED'
+  | 'ERR_HTTP';
 
 // A brand instead of `instanceof`: it holds across copies of this module (separate bundles, two
 // installed versions of the package).

@@ -1,6 +1,5 @@
 // `owner = NAME|UID` in a [token] section: root-run services write files owned by that user, as
 // osg-token-renewer's service account does. Names resolve through NSS (`id`), so LDAP users work.
-import { execFileSync } from 'node:child_process';
 import { TokenenvError } from '../core/errors.js';
 import type { FileOwner } from './write.js';
 
@@ -14,6 +13,9 @@ export function resolveOwner(spec: string): FileOwner {
 /** `id -u NAME` or `id -g NAME`; undefined when there is no such user. */
 function lookup(flag: '-u' | '-g', spec: string): number | undefined {
   try {
+    // Loaded here: config loading imports this module, and node:child_process costs every
+    // command 2–3 ms at start for tokens that mostly have no owner.
+    const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
     const out = execFileSync('id', [flag, spec], { stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim();
     return /^\d+$/.test(out) ? Number(out) : undefined;
   } catch {

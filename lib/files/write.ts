@@ -98,14 +98,52 @@ async function checkTarget(target: string, at: string, options: WriteTokenOption
   }
 }
 
-/** Removes temporary files left by writers that died; a live writer's file is left alone. */
-async function removeOrphans(target: string): Promise<void> {
-  const dir = dirname(target);
+// Reading the directory at every write would make a watcher of N tokens in one directory O(N²):
+// each directory is read once per ORPHAN_RESCAN_MS per process, and each write looks only at the
+// temporary files of its own token that the last reading found (a name is never reused: it holds
+// a pid and 48 random bits). One still in use is looked at again at the token's next write.
+const ORPHAN_RESCAN_MS = 3600_000;
+const orphanScans = new Map<string, { at: number; byPrefix: Map<string, string[]> }>();
+
+/** `key` names the directory (its path); `dir` is where to read it (an opened one, for root). */
+async function temporaryFilesOf(key: string, dir: string, prefix: string): Promise<string[]> {
+  let scan = orphanScans.get(key);
+  if (!scan || Date.now() - scan.at > ORPHAN_RESCAN_MS) {
+    const byPrefix = new Map<string, string[]>();
+    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+      const mark = name.indexOf(TEMP_MARK);
+      if (!name.startsWith('.') || mark < 0) continue;
+      const key = name.slice(0, mark + TEMP_MARK.length);
+      const names = byPrefix.get(key) ?? [];
+      names.push(name);
+      byPrefix.set(key, names);
+    }
+    scan = { at: Date.now(), byPrefix };
+    orphanScans.set(key, scan);
+  }
+  return scan.byPrefix.get(prefix) ?? [];
+}
+
+/** Removes temporary files left by writers that died; a live writer's file is left alone. `at`
+ * is the target reached through its opened directory (root), else the target itself. */
+async function removeOrphans(target: string, at: string): Promise<void> {
+  const dir = dirname(at);
   const prefix = tempPrefix(target);
-  const names = await fsp.readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(prefix)).map(async (n) => {
-    if (await isOrphan(dir, n, prefix)) await fsp.unlink(join(dir, n)).catch(() => undefined);
-  }));
+  const names = await temporaryFilesOf(dirname(target), dir, prefix);
+  const left = [];
+  for (const name of names) {
+    if (!(await isOrphan(dir, name, prefix))) {
+      if (await fsp.lstat(join(dir, name)).then(() => true, () => false)) left.push(name);
+      continue;
+    }
+    await fsp.unlink(join(dir, name)).catch(() => undefined);
+  }
+  orphanScans.get(dirname(target))?.byPrefix.set(prefix, left);
+}
+
+/** Forgets which directories were read for orphans (tests; a long-lived process rereads hourly). */
+export function forgetOrphanScans(): void {
+  orphanScans.clear();
 }
 
 /**
@@ -118,7 +156,7 @@ export async function writeTokenFile(target: string, token: string, options: Wri
   try {
     const at = join(dir.path, basename(target));
     await checkTarget(target, at, options);
-    await removeOrphans(at);
+    await removeOrphans(target, at);
     return await writeAtomically(at, `${token}\n`, options, target);
   } finally {
     dir.close();
@@ -132,9 +170,16 @@ function tokenDirectory(target: string, options: WriteTokenOptions): TrustedDire
   return openTrustedDirectory(dirname(target), [...new Set([0, options.chownTo?.uid ?? options.expectedUid])]);
 }
 
+export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo'> {
+  /** fsync the file and its directory (default). Off for files that are only caches or reports
+   * (stamps, the watcher's status): after a crash they may be lost, never torn for a reader. */
+  durable?: boolean;
+}
+
 /** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file.
  * Messages name `shown` (the target, when `target` goes through an opened directory). */
-export async function writeAtomically(target: string, content: string, options: Pick<WriteTokenOptions, 'chownTo'> = {}, shown = target): Promise<FileIdentity> {
+export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}, shown = target): Promise<FileIdentity> {
+  const durable = options.durable ?? true;
   const temp = tempName(target);
   let identity: FileIdentity;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -148,7 +193,7 @@ export async function writeAtomically(target: string, content: string, options: 
     // (lib/files/stamp.ts), so stamping never has to touch the file again.
     const now = Date.now() / 1000;
     await handle.utimes(now, now);
-    await handle.sync();
+    if (durable) await handle.sync();
     const { dev, ino, size, mtimeMs } = await handle.stat();
     identity = { dev, ino, size, mtimeMs };
     await handle.close();
@@ -160,7 +205,7 @@ export async function writeAtomically(target: string, content: string, options: 
     if (error instanceof TokenFileError) throw error;
     throw new TokenFileError(shown, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  await syncDirectory(dirname(target));
+  if (durable) await syncDirectory(dirname(target));
   return identity;
 }
 

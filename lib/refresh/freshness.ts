@@ -4,7 +4,7 @@
 import type { TokenConfig } from '../config/config.js';
 import type { TokenenvError } from '../core/errors.js';
 import { decodeClaims, WLCG_ANY_AUDIENCE, type JwtClaims, type TokenClaims } from '../token/claims.js';
-import { readTokenFile, type TokenFileRequest } from '../files/read.js';
+import { readTokenFile, readTokenFileSync, type TokenFileOutcome, type TokenFileRequest } from '../files/read.js';
 import { extractToken } from '../token/syntax.js';
 import { formatDuration } from '../core/duration.js';
 
@@ -119,8 +119,20 @@ export function secondsLeftOf(state: TokenState): number | null {
 
 /** Reads and judges the token file at `path` (held to the rules of implicit locations). */
 export async function assessTokenFile(path: string, expectedUid: number, wanted: Wanted, now: number): Promise<TokenState> {
-  const request: TokenFileRequest = { path, implicit: true, euid: expectedUid, noSymlinks: true };
-  const outcome = await readTokenFile(request);
+  return stateOf(await readTokenFile(assessRequest(path, expectedUid)), path, wanted, now);
+}
+
+/** assessTokenFile without the event loop (a token file is a regular file, read at once): for
+ * one-shot commands such as `status`, which then need neither fs.promises nor libuv's threads. */
+export function assessTokenFileSync(path: string, expectedUid: number, wanted: Wanted, now: number): TokenState {
+  return stateOf(readTokenFileSync(assessRequest(path, expectedUid)), path, wanted, now);
+}
+
+function assessRequest(path: string, expectedUid: number): TokenFileRequest {
+  return { path, implicit: true, euid: expectedUid, noSymlinks: true };
+}
+
+function stateOf(outcome: TokenFileOutcome, path: string, wanted: Wanted, now: number): TokenState {
   if (outcome.kind === 'missing') return { state: 'missing', reason: outcome.reason };
   if (outcome.kind === 'error') return { state: 'unusable', reason: outcome.error.message, error: outcome.error };
   let token: string | undefined;

@@ -2,7 +2,10 @@
 // or the token_endpoint of the issuer's OpenID configuration. The secret comes from
 // client_secret_file (preferred) or client_secret, and is never put in a message.
 import type { AccountConfig } from '../config/config.js';
+import { hasCode } from '../core/errors.js';
 import { readSecretFile, UntrustedFileError } from '../files/trust.js';
+import { getJson, parseJsonObject, request as httpRequest, type HttpResponse } from '../net/http.js';
+import { siteTrust } from '../net/trust.js';
 import { redact, SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
 export class ClientCredentialsSource implements TokenSource {
@@ -24,27 +27,22 @@ export class ClientCredentialsSource implements TokenSource {
     }
   }
 
-  private async post(url: string, body: URLSearchParams, secret: string, context: SourceContext): Promise<unknown> {
+  private async post(url: string, body: URLSearchParams, secret: string, context: SourceContext, deadline: number): Promise<unknown> {
     const basic = Buffer.from(`${encodeURIComponent(this.account.clientId!)}:${encodeURIComponent(secret)}`).toString('base64');
-    let response: Response;
+    let response: HttpResponse;
     try {
-      response = await fetch(url, {
+      response = await httpRequest(url, {
         method: 'POST',
         headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body,
-        signal: requestSignal(context),
+        body: body.toString(),
+        ...requestLimits(context, deadline),
+        trust: siteTrust(context.env, this.account),
       });
     } catch (error) {
-      throw new SourceError(`${this.description}: cannot reach ${url}: ${networkReason(error)}`);
+      throw this.failure(error, [secret]);
     }
-    const text = await response.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // Not JSON: reported below by status.
-    }
-    if (!response.ok || typeof json.error === 'string') {
+    const json = parseJsonObject(response.body) ?? {};
+    if (response.status < 200 || response.status > 299 || typeof json.error === 'string') {
       const oauth = typeof json.error === 'string'
         ? `: ${json.error}${typeof json.error_description === 'string' ? ` (${json.error_description})` : ''}` : '';
       throw new SourceError(redact(`${this.description}: ${url} answered HTTP ${response.status}${oauth}`, [secret]));
@@ -52,21 +50,24 @@ export class ClientCredentialsSource implements TokenSource {
     return json;
   }
 
-  private async tokenEndpoint(context: SourceContext): Promise<string> {
+  private async tokenEndpoint(context: SourceContext, deadline: number): Promise<string> {
     if (this.account.tokenRequestUrl) return this.account.tokenRequestUrl;
     const issuer = this.account.issuer!.replace(/\/+$/, '');
     const url = `${issuer}/.well-known/openid-configuration`;
-    let metadata: { token_endpoint?: unknown };
+    let metadata: Record<string, unknown>;
     try {
-      const response = await fetch(url, { headers: { accept: 'application/json' }, signal: requestSignal(context) });
-      if (!response.ok) throw new SourceError(`${this.description}: ${url} answered HTTP ${response.status}`);
-      metadata = (await response.json()) as { token_endpoint?: unknown };
+      metadata = await getJson(url, { ...requestLimits(context, deadline), trust: siteTrust(context.env, this.account) });
     } catch (error) {
-      if (error instanceof SourceError) throw error;
-      throw new SourceError(`${this.description}: cannot read the issuer's OpenID configuration at ${url}: ${networkReason(error)}`);
+      throw this.failure(error, [], `cannot read the issuer's OpenID configuration: `);
     }
     if (typeof metadata.token_endpoint !== 'string') throw new SourceError(`${this.description}: ${url} names no token_endpoint`);
     return metadata.token_endpoint;
+  }
+
+  /** An HttpError as this source's error; anything else as it is. */
+  private failure(error: unknown, secrets: string[], what = ''): unknown {
+    if (!hasCode(error, 'ERR_HTTP')) return error;
+    return new SourceError(redact(`${this.description}: ${what}${error.message}`, secrets), { cause: error });
   }
 
   async fetch(request: TokenRequest, context: SourceContext): Promise<string> {
@@ -74,20 +75,15 @@ export class ClientCredentialsSource implements TokenSource {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });
     if (request.scope) body.set('scope', request.scope);
     if (request.audience) body.set('audience', request.audience);
-    const json = await this.post(await this.tokenEndpoint(context), body, secret, context) as { access_token?: unknown };
+    const deadline = Date.now() + context.timeoutMs;
+    const json = await this.post(await this.tokenEndpoint(context, deadline), body, secret, context, deadline) as { access_token?: unknown };
     if (typeof json.access_token !== 'string') throw new SourceError(`${this.description}: the token endpoint's answer has no access_token`);
     return json.access_token;
   }
 }
 
-function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return 'timed out';
-  return cause?.code ?? cause?.message ?? (error as Error).message;
-}
-
-/** The request's deadline, and the caller's cancellation when there is one. */
-function requestSignal(context: SourceContext): AbortSignal {
-  const timeout = AbortSignal.timeout(context.timeoutMs);
-  return context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
+/** What is left of the source's timeout (one deadline for the OpenID configuration and the
+ * grant together), and the caller's cancellation when there is one. */
+function requestLimits(context: SourceContext, deadline: number): { timeoutMs: number; signal?: AbortSignal } {
+  return { timeoutMs: Math.max(1, deadline - Date.now()), ...(context.signal ? { signal: context.signal } : {}) };
 }

@@ -1,7 +1,10 @@
 // Checking a JWT's signature against its issuer's published keys (OpenID discovery, then
-// JWKS; jose does the cryptography), and its iss, exp and nbf. Replaces pasting tokens into a
-// web page.
-import { TokenenvError, type ErrorCode } from '../core/errors.js';
+// JWKS, through lib/net; jose does the cryptography), and its iss, exp and nbf. Replaces
+// pasting tokens into a web page.
+import type { JSONWebKeySet } from 'jose';
+import { hasCode, type ErrorCode } from '../core/errors.js';
+import { getJson, type HttpError } from '../net/http.js';
+import { siteTrust, type SiteTrust } from '../net/trust.js';
 
 export interface Verification {
   ok: boolean;
@@ -23,26 +26,38 @@ function failed(verification: Verification): Verification {
   return { ...verification, ok: false, code };
 }
 
-export class VerificationError extends TokenenvError {
-  override name = 'VerificationError';
-  override readonly code: ErrorCode = 'ERR_VERIFY_FAILED';
+export interface VerifyOptions {
+  /** Epoch seconds (default: now). */
+  now?: number;
+  /** Milliseconds for each request to the issuer (default 10 s). */
+  timeoutMs?: number;
+  /** For X509_CERT_DIR (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
-async function openIdConfiguration(issuer: string, timeoutMs: number): Promise<{ jwks_uri?: unknown; issuer?: unknown }> {
-  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) throw new VerificationError(`${url} answered HTTP ${response.status}`);
-  return (await response.json()) as { jwks_uri?: unknown };
+interface FetchOptions {
+  timeoutMs: number;
+  trust: SiteTrust;
 }
 
+function openIdConfigurationUrl(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+}
+
+async function openIdConfiguration(issuer: string, options: FetchOptions): Promise<Record<string, unknown>> {
+  return getJson(openIdConfigurationUrl(issuer), options);
+}
+
+/** Why a request failed, for a message that names its URL already. */
 function describeNetworkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return cause?.code ?? (error as Error).message;
+  if (hasCode(error, 'ERR_HTTP')) return (error as HttpError).reason;
+  throw error;
 }
 
 /** Verifies `token` against the keys of the issuer named in it. `now` in epoch seconds. */
-export async function verifyToken(token: string, options: { now?: number; timeoutMs?: number } = {}): Promise<Verification> {
+export async function verifyToken(token: string, options: VerifyOptions = {}): Promise<Verification> {
   const jose = await import('jose');
+  const fetchOptions: FetchOptions = { timeoutMs: options.timeoutMs ?? 10_000, trust: siteTrust(options.env ?? process.env) };
   let header: { alg?: string; kid?: string };
   let payload: { iss?: unknown };
   try {
@@ -58,14 +73,19 @@ export async function verifyToken(token: string, options: { now?: number; timeou
   const issuer = payload.iss;
   let jwksUri: string;
   try {
-    const config = await openIdConfiguration(issuer, options.timeoutMs ?? 10_000);
+    const config = await openIdConfiguration(issuer, fetchOptions);
     if (typeof config.jwks_uri !== 'string') return failed({ ...base, issuer, kind: 'issuer', problem: `${issuer}: its OpenID configuration names no jwks_uri` });
     jwksUri = config.jwks_uri;
   } catch (error) {
-    const reason = error instanceof VerificationError ? error.message : describeNetworkError(error);
-    return failed({ ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer}: ${reason}` });
+    return failed({ ...base, issuer, kind: 'unreachable', problem: `cannot read the OpenID configuration of ${issuer} (${openIdConfigurationUrl(issuer)}): ${describeNetworkError(error)}` });
   }
-  const keys = jose.createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: options.timeoutMs ?? 10_000 });
+  let keys: ReturnType<typeof jose.createLocalJWKSet>;
+  try {
+    keys = jose.createLocalJWKSet(await getJson(jwksUri, fetchOptions) as unknown as JSONWebKeySet);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_JWKS_INVALID') return failed({ ...base, issuer, jwksUri, kind: 'issuer', problem: `${jwksUri}: not a JWK set` });
+    return failed({ ...base, issuer, jwksUri, kind: 'unreachable', problem: `cannot read the issuer's keys at ${jwksUri}: ${describeNetworkError(error)}` });
+  }
   try {
     await jose.jwtVerify(token, keys, {
       issuer,
@@ -80,14 +100,8 @@ export async function verifyToken(token: string, options: { now?: number; timeou
       ERR_JWT_EXPIRED: ['expired', 'the token has expired (exp)'],
       ERR_JWT_CLAIM_VALIDATION_FAILED: ['not-yet-valid', `claim check failed: ${(error as Error).message}`],
       ERR_JOSE_ALG_NOT_ALLOWED: ['signature', `algorithm ${header.alg} not allowed by the issuer's key`],
-      ERR_JWKS_TIMEOUT: ['unreachable', `the issuer's keys at ${jwksUri} did not arrive in time`],
-      // A JWKS answer that is not 200 OK or not JSON.
-      ERR_JOSE_GENERIC: ['unreachable', `cannot read the issuer's keys at ${jwksUri}: ${(error as Error).message}`],
     };
-    // No jose code at all: fetch itself failed (connection refused, DNS, TLS).
-    const [kind, problem] = known[code] ?? (code.startsWith('ERR_J')
-      ? ['signature', `verification failed: ${(error as Error).message}`]
-      : ['unreachable', `cannot read the issuer's keys at ${jwksUri}: ${describeNetworkError(error)}`]);
+    const [kind, problem] = known[code] ?? ['signature', `verification failed: ${(error as Error).message}`];
     return failed({ ...base, issuer, jwksUri, kind, problem });
   }
 }

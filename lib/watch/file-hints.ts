@@ -1,8 +1,15 @@
 // File-system events as hints for the watcher: a token file deleted or replaced, the config
 // edited. Parent directories are watched, filtered, not single files: a single-file watch misses
 // writers that delete and then rename (htgettoken), and a file that does not exist yet.
-import { basename, dirname, resolve } from 'node:path';
-import type { FSWatcher } from 'chokidar';
+// Token directories: node:fs.watch on each (one inotify watch), with our own filter on the
+// entry's name: an event costs a map lookup whatever the directory holds. (chokidar re-reads and
+// stats a directory on every event, which makes each refresh cost O(tokens in the directory).)
+// The config file: the same directory events (its directory and, for a linked config, its
+// target's), and chokidar on the file itself, which also sees an edit of a linked config's target
+// when that directory cannot be watched; the watcher debounces reloads, so twice is harmless.
+import { existsSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher as ConfigWatcher } from 'chokidar';
+import { dirname, join, resolve } from 'node:path';
 
 export interface FileHintHandlers {
   /** Something happened to the file at this resolved path (a token file, maybe). */
@@ -13,8 +20,10 @@ export interface FileHintHandlers {
 }
 
 export class FileHints {
-  private fsWatcher?: FSWatcher;
-  private watchedDirs = new Set<string>();
+  private readonly watchers = new Map<string, FSWatcher>();
+  private configWatcher?: ConfigWatcher;
+  /** Paths whose events mean "the config changed": the config and, if it is a link, its target. */
+  private configPaths = new Set<string>();
   private closed = false;
 
   constructor(private readonly handlers: FileHintHandlers, private readonly configFile: string | undefined) {}
@@ -22,54 +31,77 @@ export class FileHints {
   /** The directories to watch for these token paths (and the config's). */
   directoriesFor(tokenPaths: Iterable<string>): Set<string> {
     const dirs = new Set([...tokenPaths].map((path) => dirname(resolve(path))));
-    if (this.configFile) dirs.add(dirname(this.configFile));
+    this.configPaths = new Set(this.configFile ? [this.configFile, realpathOr(this.configFile)] : []);
+    for (const path of this.configPaths) dirs.add(dirname(path));
     return dirs;
   }
 
-  // chokidar follows the directories and the config file; token files are left to the raw events
-  // of the directory watches, which report every entry: following 500 token files one by one
-  // would cost 500 more watches and stat calls for nothing.
-  private interesting(path: string): boolean {
-    return this.watchedDirs.has(path) || path === this.configFile;
-  }
-
   async start(tokenPaths: Iterable<string>): Promise<void> {
-    const { watch } = await import('chokidar');
-    this.watchedDirs = this.directoriesFor(tokenPaths);
-    this.fsWatcher = watch([...this.watchedDirs], {
-      depth: 0,
-      ignoreInitial: true,
-      atomic: false, // the default holds back deletions for 100 ms
-      ignored: (path: string) => !this.interesting(path),
+    this.update(tokenPaths);
+    if (!this.configFile) return;
+    const { watch: watchConfig } = await import('chokidar');
+    // The config's path and, when it is a link, its target: editing either is a change.
+    const paths = [...new Set([this.configFile, realpathOr(this.configFile)])];
+    this.configWatcher = watchConfig(paths, { ignoreInitial: true, persistent: true, followSymlinks: false });
+    this.configWatcher.on('all', (event) => {
+      if (!this.closed && event !== 'addDir' && event !== 'unlinkDir') this.handlers.onConfig(existsSync(this.configFile!) ? 'changed' : 'removed');
     });
-    this.fsWatcher.on('all', (event, path) => {
-      if (!this.closed && resolve(path) === this.configFile) this.handlers.onConfig(event === 'unlink' ? 'removed' : 'changed');
+    this.configWatcher.on('error', (error) => {
+      if (!this.closed) this.handlers.onError(new Error(`watching ${this.configFile}: ${(error as Error).message}`));
     });
-    // Raw events are reported for every entry, always; chokidar's own add/unlink would also depend
-    // on what it believed was there (a file written and deleted again before it looked is neither).
-    this.fsWatcher.on('raw', (_event, name, details) => this.onRaw(String(name ?? ''), (details as { watchedPath?: string }).watchedPath));
-    this.fsWatcher.on('error', (error) => this.handlers.onError(error as Error));
-    await new Promise<void>((ready) => this.fsWatcher!.once('ready', () => ready()));
+    await new Promise<void>((ready) => this.configWatcher!.once('ready', () => ready()));
   }
 
   /** Follows the directories of these token paths from now on. */
   update(tokenPaths: Iterable<string>): void {
-    if (!this.fsWatcher) return;
+    if (this.closed) return;
     const wanted = this.directoriesFor(tokenPaths);
-    const added = [...wanted].filter((d) => !this.watchedDirs.has(d));
-    const removed = [...this.watchedDirs].filter((d) => !wanted.has(d));
-    this.watchedDirs = wanted;
-    if (added.length) this.fsWatcher.add(added);
-    if (removed.length) this.fsWatcher.unwatch(removed);
+    for (const [dir, watcher] of this.watchers) {
+      if (wanted.has(dir)) continue;
+      watcher.close();
+      this.watchers.delete(dir);
+    }
+    for (const dir of wanted) if (!this.watchers.has(dir)) this.watchDirectory(dir);
   }
 
-  private onRaw(name: string, watchedPath: string | undefined): void {
-    if (this.closed || !name || !watchedPath) return;
-    this.handlers.onPath(basename(watchedPath) === name ? resolve(watchedPath) : resolve(watchedPath, name));
+  private watchDirectory(dir: string): void {
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(dir, { persistent: true }, (_event, name) => this.onEvent(dir, name));
+    } catch (error) {
+      // A directory that does not exist yet: its tokens' writes fail and say so; it is watched
+      // from the next config reload on.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.handlers.onError(new Error(`cannot watch ${dir}: ${(error as Error).message}`));
+      return;
+    }
+    watcher.on('error', (error) => {
+      if (!this.closed) this.handlers.onError(new Error(`watching ${dir}: ${error.message}`));
+    });
+    this.watchers.set(dir, watcher);
+  }
+
+  private onEvent(dir: string, name: string | Buffer | null): void {
+    if (this.closed || !name) return;
+    const path = join(dir, String(name));
+    if (this.configPaths.has(path)) {
+      this.handlers.onConfig(existsSync(this.configFile!) ? 'changed' : 'removed');
+      return;
+    }
+    this.handlers.onPath(path);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.fsWatcher?.close();
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
+    await this.configWatcher?.close();
+  }
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }

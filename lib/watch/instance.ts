@@ -3,9 +3,9 @@
 // pid file holds the watcher's pid and its start time (/proc/PID/stat, field 22): a pid file
 // whose process is gone, or whose pid now belongs to a process that started at another time
 // (the pid was reused after a crash or reboot), is stale and taken over.
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fnv1a64 } from '../core/fnv.js';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { ensurePrivateDirectory } from '../files/private-dir.js';
 
@@ -25,7 +25,7 @@ export function configIdentity(configFile: string): string {
 
 /** Files of the watcher for `configFile`: pid file and status file. */
 export function watcherFiles(stateDir: string, configFile: string): { pidFile: string; statusFile: string } {
-  const id = createHash('sha256').update(configIdentity(configFile)).digest('hex').slice(0, 16);
+  const id = fnv1a64(configIdentity(configFile));
   return { pidFile: join(stateDir, `watch-${id}.pid`), statusFile: join(stateDir, `watch-${id}.json`) };
 }
 

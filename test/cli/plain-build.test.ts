@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/main.js';
 import { COMMANDS } from '../../lib/cli/registry.js';
-import * as commands from '../../lib/cli/commands/index.js';
+import { COMMAND_LOADERS } from '../../lib/cli/commands/index.js';
 import { repoRoot } from '../support/cli.js';
 
 function captured() {
@@ -26,13 +26,14 @@ describe('the CLI as plain ES modules', () => {
     const { io, out } = captured();
     assert.equal(await main(['--help'], io), 0);
     for (const { name } of COMMANDS) assert.match(out(), new RegExp(`^  ${name} +\\S`, 'm'));
-    const modules = Object.keys(commands).sort();
+    const modules = Object.keys(COMMAND_LOADERS).sort();
     assert.deepEqual(modules, COMMANDS.map((c) => c.name).filter((n) => n !== 'discover').sort());
   });
 
   it('runs a command loaded on demand, with its exit code from the error code', async () => {
     const { io, err } = captured();
     assert.equal(await main(['config', 'check', '--config', '/nonexistent/tokenenv.ini'], io), 2);
+    assert.equal((await COMMAND_LOADERS['shell-path']!()).usage.split(' ')[1], 'shell-path');
     assert.match(err(), /^tokenenv: \/nonexistent\/tokenenv\.ini: cannot read the config/);
   });
 });

@@ -4,7 +4,6 @@ import { NoTokenFileError, TokenenvError, UsageError } from '../../core/errors.j
 import { ExitCode } from '../exit-codes.js';
 import { formatSteps } from '../explain.js';
 import { parseCommandArgs, parseSeconds, type CliIo, type Command } from '../io.js';
-import { commandsModule } from '../lazy.js';
 import { claimsSummary, originOf } from '../summary.js';
 import type { LoadedToken } from '../token-input.js';
 
@@ -56,7 +55,7 @@ Exit codes: 0 found, 2 usage, 3 none found, 4 invalid token or unsafe file, 5 ex
     if (values.config !== undefined && values.token === undefined) throw new UsageError('discover: --config goes with --token NAME');
     const loaded = values.token === undefined
       ? discovered(io, values.purpose, values.explain ?? false)
-      : (await commandsModule()).inspect.tokenFromConfig(values.token, io, values.config);
+      : await (await import('../token-input.js')).tokenFromConfig(values.token, io, values.config);
     if (!values.explain) for (const warning of loaded.origin.warnings) io.stderr(`tokenenv: warning: ${warning}\n`);
 
     const now = io.now();

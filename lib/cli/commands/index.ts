@@ -1,13 +1,20 @@
-// Every command except the fast ones in main.ts, for the CLI's one command bundle
-// (scripts/bundle-cli.mjs). Names match lib/cli/registry.ts.
-export { command as inspect } from './inspect.js';
-export { command as refresh } from './refresh.js';
-export { command as config } from './config.js';
-export { command as watch } from './watch.js';
-export { command as status } from './status.js';
-export { command as exec } from './exec.js';
-export { command as systemd } from './systemd.js';
-export { command as demo } from './demo.js';
-export { command as doctor } from './doctor.js';
-export { command as setup } from './setup.js';
-export { shellToken as 'shell-token', shellPath as 'shell-path', init } from './shell.js';
+// Every command except `discover` (part of main.ts), each loaded only when it runs: an import()
+// per command, which the CLI bundle turns into its own chunk (scripts/bundle-cli.mjs), so that
+// `tokenenv inspect` never parses `setup` or `demo`. Names match lib/cli/registry.ts.
+import type { Command } from '../io.js';
+
+export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<Command>>> = {
+  inspect: async () => (await import('./inspect.js')).command,
+  refresh: async () => (await import('./refresh.js')).command,
+  config: async () => (await import('./config.js')).command,
+  watch: async () => (await import('./watch.js')).command,
+  status: async () => (await import('./status.js')).command,
+  exec: async () => (await import('./exec.js')).command,
+  systemd: async () => (await import('./systemd.js')).command,
+  demo: async () => (await import('./demo.js')).command,
+  doctor: async () => (await import('./doctor.js')).command,
+  setup: async () => (await import('./setup.js')).command,
+  'shell-token': async () => (await import('./shell.js')).shellToken,
+  'shell-path': async () => (await import('./shell.js')).shellPath,
+  init: async () => (await import('./shell.js')).init,
+};

@@ -1,11 +1,10 @@
 import { decodeClaims, secondsLeft, WLCG_ANY_AUDIENCE, type JwtClaims, type TokenClaims } from '../../token/claims.js';
 import { discoverTokenSync } from '../../discovery/discovery.js';
 import { formatDuration, formatRelative } from '../../core/duration.js';
-import { isKnownOperation, wouldAccept, type Acceptance } from '../../token/acceptance.js';
-import { DATA_OPERATIONS, OPERATIONS } from '../../token/operations.js';
+import type { Acceptance } from '../../token/acceptance.js';
 import { UsageError } from '../../core/errors.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
-import { verifyToken, type Verification } from '../../token/verify.js';
+import type { Verification } from '../../token/verify.js';
 import { parseCommandArgs, shown, type CliIo, type Command } from '../io.js';
 import { claimsSummary, originOf } from '../summary.js';
 import { tokenFromArgument, tokenFromConfig, type LoadedToken } from '../token-input.js';
@@ -26,7 +25,10 @@ function discovered(io: CliIo, purpose: string | undefined): LoadedToken {
 }
 
 /** --op: an operation of the table or scopes as they are; a typo lists the known operations. */
-function checkOperation(operation: string): void {
+// --for, --op and --token load what they need when given: a plain `inspect` stays as quick to
+// start as `discover`.
+async function checkOperation(operation: string): Promise<void> {
+  const [{ isKnownOperation }, { DATA_OPERATIONS, OPERATIONS }] = await Promise.all([import('../../token/acceptance.js'), import('../../token/operations.js')]);
   if (isKnownOperation(operation)) return;
   const clients = Object.keys(OPERATIONS).filter((name) => !Object.hasOwn(DATA_OPERATIONS, name));
   throw new UsageError(`inspect: --op ${shown(operation)} is neither a known operation (data: ${Object.keys(DATA_OPERATIONS).join(', ')}; clients: ${clients.join(', ')}) nor a scope (compute.read, storage.read:/PATH, read:/PATH, ...)`);
@@ -142,20 +144,22 @@ not be fetched (nothing is known about the signature).`,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs('inspect', args, OPTIONS, 1);
     if (values.op && !values.for) throw new UsageError('inspect: --op goes with --for ENDPOINT');
-    if (values.op) checkOperation(values.op);
+    if (values.op) await checkOperation(values.op);
     const given = positionals[0];
     if (values.token !== undefined && (given !== undefined || values.purpose !== undefined)) {
       throw new UsageError(`inspect: --token names a configured token: it goes without ${given !== undefined ? `FILE ${shown(given)}` : '--purpose'}`);
     }
     if (values.config !== undefined && values.token === undefined) throw new UsageError('inspect: --config goes with --token NAME');
-    const loaded = values.token !== undefined ? tokenFromConfig(values.token, io, values.config)
+    const loaded = values.token !== undefined ? await tokenFromConfig(values.token, io, values.config)
       : given === undefined ? discovered(io, values.purpose) : tokenFromArgument(given);
     for (const warning of loaded.origin.warnings) io.stderr(`tokenenv: warning: ${warning}\n`);
     const { token, label } = loaded;
     const now = io.now();
     const claims = decodeClaims(token);
-    const verification = values.verify ? await verifyToken(token, { now }) : undefined;
-    const acceptance = values.for && claims.format === 'jwt' ? wouldAccept(claims, values.for, values.op, { now }) : undefined;
+    // --verify alone needs HTTP and jose: loaded only then.
+    const verification = values.verify ? await (await import('../../token/verify.js')).verifyToken(token, { now, env: io.env }) : undefined;
+    const acceptance = values.for && claims.format === 'jwt'
+      ? (await import('../../token/acceptance.js')).wouldAccept(claims, values.for, values.op, { now }) : undefined;
     if (values.json) {
       io.stdout(JSON.stringify({
         ...loaded.origin, claims: claimsSummary(claims, now),

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { findConfigFile } from '../../config/config.js';
 import { resolveEnvironment } from '../../core/environment.js';
 import { ExitCode } from '../exit-codes.js';
@@ -27,6 +28,7 @@ See also: tokenenv status, tokenenv systemd.`,
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs('watch', args, OPTIONS, Infinity);
+    keepYoungGenerationSmall();
     const environment = resolveEnvironment({ env: io.env });
     const configFile = resolve(findConfigFile(values.config, environment.env));
     const stateDir = stateDirectory(environment.env);
@@ -66,3 +68,13 @@ See also: tokenenv status, tokenenv systemd.`,
     return ExitCode.ok;
   },
 };
+
+/**
+ * A long-running process that refreshes hundreds of tokens would otherwise grow V8's young
+ * generation to its 32 MB maximum during the first pass and never give it back: half the
+ * watcher's memory, for no speed (measured: same CPU, 500 tokens at 55 MB instead of 85 MB).
+ * The growth factor is read at each growth, so it can be set at run time (unlike its size).
+ */
+function keepYoungGenerationSmall(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}

@@ -1,0 +1,68 @@
+// The CLI bundle (scripts/bundle-cli.mjs): a command loads only the code it runs, and every
+// module exists once across the bundle's files (one copy of each class).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMMAND_LOADERS } from '../../lib/cli/commands/index.js';
+import { COMMANDS } from '../../lib/cli/registry.js';
+import { repoRoot } from '../support/cli.js';
+import { fakeJwt, Sandbox } from '../support/sandbox.js';
+
+const cliDir = join(repoRoot, 'dist', 'cli');
+
+/** Runs the CLI in-process in a child and returns the bundle files and packages it loaded. */
+function loaded(args: string[], env: Record<string, string>): { files: string[]; modules: string } {
+  const script = `require(${JSON.stringify(join(cliDir, 'tokenenv.cjs'))}).main(${JSON.stringify(args)}).then((code) => {
+    const files = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(cliDir)})).map((f) => f.slice(${cliDir.length + 1}));
+    process.stderr.write(JSON.stringify({ code, files, modules: Object.keys(require.cache).join(' ') + ' ' + process.moduleLoadList.join(' ') }));
+  })`;
+  const run = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  const result = JSON.parse(run.stderr.slice(run.stderr.lastIndexOf('{"code"'))) as { code: number; files: string[]; modules: string };
+  assert.equal(result.code, 0, run.stdout + run.stderr);
+  return result;
+}
+
+describe('CLI bundle', () => {
+  let box: Sandbox;
+  beforeEach(() => { box = new Sandbox(); });
+  afterEach(() => box.remove());
+
+  it('--help and discover load the main file only', () => {
+    const token = box.write('t', `${fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600 })}\n`);
+    assert.deepEqual(loaded(['--help'], {}).files, ['tokenenv.cjs']);
+    assert.deepEqual(loaded(['discover'], { BEARER_TOKEN_FILE: token }).files, ['tokenenv.cjs']);
+  });
+
+  it('inspect and status load neither other commands, nor jose, nor HTTP, nor fetch', () => {
+    const token = box.write('t', `${fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600 })}\n`);
+    const config = box.write('config.ini', `[account f]\ntype = file\npath = ${token}\n\n[token t]\naccount = f\ntoken_path = ${token}\n`);
+    const env = { BEARER_TOKEN_FILE: token, HOME: box.dir, XDG_RUNTIME_DIR: box.xdg };
+    for (const args of [['inspect'], ['status', '--config', config]]) {
+      const { files, modules } = loaded(args, env);
+      const command = `chunk-cli-commands-${args[0]}.cjs`;
+      assert.ok(files.includes(command), `${args[0]}: ${files.join(' ')}`);
+      const others = files.filter((f) => f.startsWith('chunk-cli-commands-') && f !== command);
+      assert.deepEqual(others, [], `${args[0]} loaded other commands`);
+      assert.ok(!files.includes('chunk-jose.cjs'), `${args[0]} loaded jose`);
+      assert.ok(!/NativeModule (https?|tls)\b|undici|chokidar|execa/.test(modules), `${args[0]} loaded HTTP, fetch, chokidar or execa`);
+    }
+  });
+
+  it('every registered command but discover (in main) has a loader, and nothing else does', () => {
+    assert.deepEqual(Object.keys(COMMAND_LOADERS).sort(), COMMANDS.map((c) => c.name).filter((n) => n !== 'discover').sort());
+  });
+
+  it('every module is in exactly one file', () => {
+    const seen = new Map<string, string>();
+    for (const file of readdirSync(cliDir).filter((f) => f.endsWith('.cjs'))) {
+      const exported = /TOKENENV_MODULES=\{([^}]*)\}/.exec(readFileSync(join(cliDir, file), 'utf8'));
+      assert.ok(exported, `${file} exports no module table`);
+      for (const [, name] of exported[1]!.matchAll(/"?([\w./-]+)"?:\w+/g)) {
+        assert.ok(!seen.has(name!), `${name} is in ${seen.get(name!)} and ${file}`);
+        seen.set(name!, file);
+      }
+    }
+    assert.ok(seen.has('lib/core/errors.ts') && seen.has('lib/cli/commands/setup.ts') && seen.has('jose'));
+  });
+});

@@ -1,0 +1,72 @@
+// lib/files/write.ts: orphaned temporary files of dead writers are removed by the next writer of
+// the same token, without reading the directory on every write (a watcher of N tokens in one
+// directory would be O(N²)).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
+import { forgetOrphanScans, writeAtomically, writeTokenFile } from '../../lib/files/write.js';
+import { Sandbox } from '../support/sandbox.js';
+
+describe('lib/files/write: orphaned temporary files, durability', () => {
+  let box: Sandbox;
+  const euid = process.geteuid!();
+  beforeEach(() => {
+    box = new Sandbox();
+    forgetOrphanScans();
+  });
+  afterEach(() => box.remove());
+
+  it("a write removes its own token's orphans, and only those", async () => {
+    const t = box.path('t.token');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // a writer that is gone
+    const orphanT = box.write(`.t.token.tokenenv-tmp-${dead}-0123456789ab`, 'half a tok');
+    const orphanU = box.write(`.u.token.tokenenv-tmp-${dead}-ba9876543210`, 'half a tok');
+    const live = box.write(`.t.token.tokenenv-tmp-${process.pid}-00aa00aa00aa`, 'being written');
+    await writeTokenFile(t, 'tok-1', { expectedUid: euid });
+    assert.equal(readFileSync(t, 'utf8'), 'tok-1\n');
+    assert.ok(!existsSync(orphanT), "t's orphan is left");
+    assert.ok(existsSync(live), 'a live writer\'s file was removed');
+    assert.ok(existsSync(orphanU), "u's orphan was removed by a writer that does not hold u's lock");
+    await writeTokenFile(box.path('u.token'), 'tok-2', { expectedUid: euid });
+    assert.ok(!existsSync(orphanU));
+    assert.deepEqual(readdirSync(box.dir).filter((n) => n.includes('tokenenv-tmp')), [live.split('/').pop()]);
+  });
+
+  it('writing 200 tokens into one directory reads it once, not once per write', async () => {
+    const readdir = fsp.readdir;
+    let reads = 0;
+    (fsp as { readdir: unknown }).readdir = (...args: Parameters<typeof readdir>) => {
+      reads++;
+      return readdir(...args);
+    };
+    try {
+      for (let i = 0; i < 200; i++) await writeTokenFile(box.path(`t${i}.token`), `tok-${i}`, { expectedUid: euid });
+    } finally {
+      (fsp as { readdir: unknown }).readdir = readdir;
+    }
+    assert.equal(reads, 1);
+    assert.equal(readdirSync(box.dir).filter((n) => n.endsWith('.token')).length, 200);
+  });
+
+  it('token files are synced to disk; a file written with durable: false (stamps, status) is not', async () => {
+    const probe = await fsp.open(box.path('probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const sync = prototype.sync;
+    let syncs = 0;
+    prototype.sync = function (this: unknown) {
+      syncs++;
+      return sync.call(this);
+    };
+    try {
+      await writeTokenFile(box.path('t.token'), 'tok', { expectedUid: euid });
+      assert.equal(syncs, 2, 'the file and its directory');
+      syncs = 0;
+      await writeAtomically(box.path('stamp'), '1 2\n', { durable: false });
+      assert.equal(syncs, 0);
+      assert.equal(readFileSync(box.path('stamp'), 'utf8'), '1 2\n');
+    } finally {
+      prototype.sync = sync;
+    }
+  });
+});

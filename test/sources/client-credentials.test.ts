@@ -1,0 +1,140 @@
+// The client-credentials source's HTTP: bounded answers (issue 12 item 7) and site CAs (issue 9
+// item 4), through `tokenenv refresh` against the demo issuer over https and against loopback
+// servers that stream without end.
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
+import { runTokenenvAsync } from '../support/cli.js';
+import { createTestPki, type TestPki } from '../support/pki.js';
+import { Sandbox } from '../support/sandbox.js';
+
+const CLIENT = { clientId: 'robot', clientSecret: 'robot-secret-5e0d3c' };
+
+/** Writes 64 KiB chunks until the client goes away. */
+function endless(res: ServerResponse): void {
+  const chunk = Buffer.alloc(64 * 1024, ' ');
+  const more = () => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once('drain', more);
+  };
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write('{"token_endpoint":"');
+  more();
+}
+
+describe('client-credentials over HTTP(S)', function () {
+  this.timeout(60_000);
+  let box: Sandbox;
+  let env: Record<string, string>;
+
+  beforeEach(() => {
+    box = new Sandbox();
+    chmodSync(box.xdg, 0o700);
+    env = { XDG_RUNTIME_DIR: box.xdg, HOME: box.path('home') };
+  });
+  afterEach(() => box.remove());
+
+  const tokenPath = () => box.path('t.token');
+  function configure(account: string): void {
+    box.write('config.ini', `[account robot]\n${account}\nclient_id = ${CLIENT.clientId}\nclient_secret = ${CLIENT.clientSecret}\n\n` +
+      `[token t]\naccount = robot\ntoken_path = ${tokenPath()}\nscope = storage.read:/\n`);
+  }
+  const refresh = (extraEnv: Record<string, string> = {}) =>
+    runTokenenvAsync(['refresh', '--config', box.path('config.ini')], { env: { ...env, ...extraEnv } });
+
+  describe('an endless answer is cut and reported with its URL', () => {
+    let server: Server;
+    let base: string;
+    before(async () => {
+      server = createServer((_req, res) => endless(res));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('from the token endpoint', async () => {
+      configure(`token_request_url = ${base}/token`);
+      const run = await refresh();
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.match(run.stdout, new RegExp(`${base}/token: the answer is larger than 1 MiB: refused`));
+    });
+
+    it("from the issuer's OpenID configuration", async () => {
+      configure(`issuer = ${base}`);
+      const run = await refresh();
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.match(run.stdout, new RegExp(`cannot read the issuer's OpenID configuration: ${base}/\\.well-known/openid-configuration: the answer is larger than 1 MiB: refused`));
+    });
+  });
+
+  it('an issuer that answers the OpenID configuration but never the grant: the timeout holds for both together', async () => {
+    let base = '';
+    const server = createServer((req, res) => {
+      if (req.url === '/.well-known/openid-configuration') {
+        setTimeout(() => res.end(JSON.stringify({ token_endpoint: `${base}/token` })), 600);
+      }
+      // /token: never answered
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      configure(`issuer = ${base}\ntimeout = 1`);
+      const started = Date.now();
+      const run = await refresh();
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.match(run.stdout, new RegExp(`${base}/token: no complete answer within 0\\.\\d s`));
+      assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  describe('an https issuer signed by a site CA', () => {
+    let pki: TestPki;
+    let pkiBox: Sandbox;
+    let issuer: DemoIssuer;
+    before(async () => {
+      pkiBox = new Sandbox();
+      pki = createTestPki(pkiBox.path('pki'));
+      issuer = await startDemoIssuer({
+        tls: { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
+        clients: [{ ...CLIENT, scopes: ['storage.read:/'] }],
+      });
+    });
+    after(async () => {
+      await issuer?.close();
+      pkiBox?.remove();
+    });
+
+    it('not trusted: the error names the host and says which of X509_CERT_DIR, ca_file, ca_dir to set', async () => {
+      configure(`issuer = ${issuer.url}`);
+      const run = await refresh();
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      const host = new URL(issuer.url).host;
+      assert.match(run.stdout, new RegExp(`the certificate of ${host.replace(/[.[\]]/g, '\\$&')} is not signed by a trusted CA \\(\\w+\\): ` +
+        'set X509_CERT_DIR to a directory with its CA \\(hashed, like /etc/grid-security/certificates\\), or ca_file / ca_dir in \\[account robot\\]'));
+    });
+
+    it('trusted through X509_CERT_DIR', async () => {
+      configure(`issuer = ${issuer.url}`);
+      const run = await refresh({ X509_CERT_DIR: pki.caDir });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(readFileSync(tokenPath(), 'utf8'), /^eyJ/);
+    });
+
+    it('trusted through the account\'s ca_file, or its ca_dir', async () => {
+      configure(`issuer = ${issuer.url}\nca_file = ${pki.caCert}`);
+      const file = await refresh();
+      assert.equal(file.status, 0, file.stdout + file.stderr);
+      configure(`token_request_url = ${issuer.tokenEndpoint}\nca_dir = ${pki.caDir}`);
+      const dir = await runTokenenvAsync(['refresh', '--force', '--config', box.path('config.ini')], { env });
+      assert.equal(dir.status, 0, dir.stdout + dir.stderr);
+    });
+  });
+});
