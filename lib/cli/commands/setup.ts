@@ -3,12 +3,7 @@
 // should allow in the users' own terms, and its audience; creates the oidc-agent account through
 // oidc-gen's device flow (or a client-credentials account: no agent); writes [account NAME] and
 // [token NAME] into the config, leaving the rest of the file as it was; fetches the first token.
-import { spawn } from 'node:child_process';
-import {
-  chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync,
-  renameSync, rmSync, statSync, writeFileSync, writeSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { decodeClaims, WLCG_ANY_AUDIENCE } from '../../token/claims.js';
@@ -16,16 +11,17 @@ import { interpretConfig, type Config } from '../../config/config.js';
 import { iniValue, upsertSections, type NewSection } from '../../config/edit.js';
 import { parseIni } from '../../config/ini.js';
 import { formatDuration } from '../../core/duration.js';
-import { envValue, resolveEnvironment } from '../../core/environment.js';
+import { resolveEnvironment } from '../../core/environment.js';
 import { TokenenvError, UsageError } from '../../core/errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { configCandidates } from '../../files/paths.js';
 import { tokenLocation } from '../../discovery/discovery.js';
 import { refreshTokenFile } from '../../refresh/refresh.js';
-import { redact } from '../../sources/source.js';
 import { extractToken } from '../../token/syntax.js';
 import { describeToken } from './inspect.js';
 import { parseCommandArgs, type CliIo, type Command, type ParsedCommandArgs } from '../io.js';
+import { audienceAnswer, CAPABILITIES, capabilityScopes, CE_PORT, ceAudience, DEFAULT_CAPABILITIES, DEFAULT_ISSUER, issuerUrl, unique } from '../../setup/capabilities.js';
+import { agentAccounts, createAgentAccount, loadAccount, type Password } from '../../setup/oidc-agent-account.js';
 
 const OPTIONS = {
   issuer: { type: 'string' },
@@ -46,17 +42,6 @@ const OPTIONS = {
 } as const;
 
 type Values = ParsedCommandArgs<typeof OPTIONS>['values'];
-
-/** What users ask for (the capability table of OSG's "Requesting tokens"), as WLCG scopes. */
-const CAPABILITIES: Record<string, { what: string; wlcg: string[]; scitokens?: string[] }> = {
-  'htcondor-read': { what: 'query jobs (condor_q)', wlcg: ['compute.read'] },
-  'htcondor-write': { what: 'submit, edit, remove jobs', wlcg: ['compute.create', 'compute.modify', 'compute.cancel'] },
-  'storage-read': { what: 'read files (xrdcp, gfal)', wlcg: ['storage.read:/'], scitokens: ['read:/'] },
-  'storage-write': { what: 'write files', wlcg: ['storage.modify:/'], scitokens: ['write:/'] },
-};
-const DEFAULT_ISSUER = 'https://wlcg.cloud.cnaf.infn.it/'; // the WLCG INDIGO IAM instance
-const DEFAULT_CAPABILITIES = 'htcondor-read,htcondor-write';
-const CE_PORT = 9619;
 
 interface Plan {
   name: string;
@@ -135,45 +120,6 @@ async function input<T>(given: string | undefined, flag: string, question: strin
       prompt.say(`  ${error.message}\n`);
     }
   }
-}
-
-function issuerUrl(text: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    // reported below
-  }
-  if (!url || !/^https?:$/.test(url.protocol)) throw new UsageError(`setup: --issuer: not an http(s) URL: ${text || '(empty)'}`);
-  return text;
-}
-
-function unique(words: string[]): string {
-  return [...new Set(words)].join(' ');
-}
-
-function capabilityScopes(text: string, scitokens: boolean): string[] {
-  const names = text.split(/[\s,]+/).filter(Boolean);
-  if (!names.length) throw new UsageError(`setup: --can: name at least one of ${Object.keys(CAPABILITIES).join(', ')}`);
-  return names.flatMap((name) => {
-    const capability = CAPABILITIES[name];
-    if (!capability) throw new UsageError(`setup: --can: unknown capability '${name}'; use ${Object.keys(CAPABILITIES).join(', ')}`);
-    return scitokens && capability.scitokens ? capability.scitokens : capability.wlcg;
-  });
-}
-
-/** HTCondor-CE audience rule: `<CE FQDN>:<CE PORT>`, port 9619 by default. */
-function ceAudience(ce: string): string {
-  const match = /^([A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?$/.exec(ce);
-  if (!match) throw new UsageError(`setup: --ce: expected HOST or HOST:PORT, not ${ce}`);
-  return `${match[1]}:${match[2] ?? CE_PORT}`;
-}
-
-/** An answer to the audience question: a URL as it is, a host[:port] as a CE, nothing for any. */
-function audienceAnswer(text: string): string {
-  const words = text.split(/[\s,]+/).filter(Boolean);
-  if (!words.length || words.join(' ') === 'any') return WLCG_ANY_AUDIENCE;
-  return unique(words.map((w) => (w.includes('://') ? w : ceAudience(w))));
 }
 
 async function makePlan(name: string, values: Values, io: CliIo, prompt: Prompter | undefined): Promise<Plan> {
@@ -318,9 +264,6 @@ function replaceFile(target: string, text: string): void {
 
 // --- oidc-agent ---------------------------------------------------------------------------
 
-/** The encryption password of the oidc-agent account: a file, or typed (kept in memory only). */
-type Password = { file: string } | { value: string };
-
 async function askPassword(plan: Plan, prompt: Prompter | undefined, confirm: boolean): Promise<Password> {
   if (plan.passwordFile) return { file: plan.passwordFile };
   if (!prompt) throw new UsageError('setup: --password-file FILE is needed to encrypt the oidc-agent account (no terminal to ask on; a password never goes on the command line)');
@@ -339,130 +282,6 @@ async function askPassword(plan: Plan, prompt: Prompter | undefined, confirm: bo
 
 /** The password as oidc-gen and oidc-add take it: never in argv (--pw-env reads it from the
  * child's environment, which only this user can read). */
-function passwordArgs(password: Password, env: NodeJS.ProcessEnv): string[] {
-  if ('file' in password) return [`--pw-file=${password.file}`];
-  env.OIDC_ENCRYPTION_PW = password.value;
-  return ['--pw-env'];
-}
-
-interface Run {
-  status: number | null;
-  output: string;
-}
-
-/** Runs an oidc-agent command (stdin closed), passing each output line to `onLine`. */
-function runOidc(command: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string, stream: number) => void = () => undefined): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    [child.stdout, child.stderr].forEach((stream, index) => {
-      let partial = '';
-      stream.setEncoding('utf8').on('data', (chunk: string) => {
-        output += chunk;
-        const lines = (partial + chunk).split('\n');
-        partial = lines.pop()!;
-        for (const line of lines) onLine(line, index);
-      });
-      stream.on('end', () => partial && onLine(partial, index));
-    });
-    child.on('error', (error) => done({ status: null, output: (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${command}: not installed or not on PATH` : error.message }));
-    child.on('close', (status) => done({ status, output }));
-  });
-}
-
-const lastLine = (output: string) => redact(output).split('\n').map((l) => l.trim()).filter((l) => l && !l.includes('\x1b')).at(-1) ?? '';
-
-/** Accounts the agent has loaded and the account configurations on disk; a clear error when
- * there is no agent. */
-async function agentAccounts(env: NodeJS.ProcessEnv): Promise<{ loaded: string[]; configured: string[] }> {
-  const socket = envValue(env, 'OIDC_SOCK');
-  if (!socket) {
-    throw new TokenenvError('setup: no oidc-agent: OIDC_SOCK is not set. Start one (eval $(oidc-agent-service use)) and run setup again; '
-      + 'for a service client without an agent, use --client-credentials --client-id ID --client-secret-file FILE');
-  }
-  const names = (run: Run) => (run.status === 0 ? run.output.split('\n').slice(1).map((l) => l.trim()).filter(Boolean) : []);
-  const loaded = await runOidc('oidc-add', ['--loaded'], env);
-  if (loaded.status !== 0) throw new TokenenvError(`setup: cannot reach oidc-agent at OIDC_SOCK ${socket}: ${lastLine(loaded.output)}`);
-  // `oidc-add --list` fails ("Error: success") when there is no account configuration at all.
-  return { loaded: names(loaded), configured: names(await runOidc('oidc-add', ['--list'], env)) };
-}
-
-/** oidc-gen with the device flow, without a single prompt: the client (and its secret) from a
- * 0600 file in a private directory, or dynamic registration; the user opens the URL and types
- * the code that we print. */
-async function createAgentAccount(plan: Plan, password: Password, env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
-  const childEnv = { ...env };
-  const args = ['--flow=device', '--no-url-call', '--prompt=none', '--confirm-default', ...passwordArgs(password, childEnv)];
-  const privateDir = mkdtempSync(join(tmpdir(), 'tokenenv-setup-'));
-  const forget = () => rmSync(privateDir, { recursive: true, force: true });
-  const secrets: string[] = [];
-  try {
-    if (plan.clientId) {
-      const client: Record<string, string> = { issuer_url: plan.issuer, client_id: plan.clientId, scope: plan.accountScope };
-      if (plan.clientSecretFile) secrets.push(client.client_secret = readSecret(plan.clientSecretFile));
-      const file = join(privateDir, 'client.json');
-      writeFileSync(file, JSON.stringify(client), { mode: 0o600 });
-      args.push(`--file=${file}`);
-    } else {
-      args.push(`--issuer=${plan.issuer}`, `--scope=${plan.accountScope}`);
-    }
-    args.push(plan.name);
-    io.stdout(`Creating the oidc-agent account ${plan.name} at ${plan.issuer} (${plan.clientId ? `client ${plan.clientId}` : 'dynamic client registration'}),\n`
-      + `asking for: ${plan.accountScope}\n`);
-    // Per stream (stdout, stderr): lines of the two may interleave.
-    const urlNext = [false, false];
-    const inJson = [false, false];
-    let url = '';
-    let shown = '';
-    const show = (line: string) => {
-      shown = redact(line, secrets);
-      io.stdout(`  oidc-gen: ${shown}\n`);
-    };
-    const run = await runOidc('oidc-gen', args, childEnv, (raw, stream) => {
-      const line = raw.trim();
-      if (!line || raw.includes('\x1b[') || /QR code/.test(line)) return; // the QR code and its caption
-      if (line === '{') {
-        // When it cannot save a registered client's configuration, oidc-gen prints it, client
-        // secret and registration token included: never shown.
-        inJson[stream] = true;
-        show('(a client configuration, not shown: it holds the client secret)');
-      } else if (inJson[stream]) {
-        inJson[stream] = line !== '}';
-      } else if (/visit:$/.test(line)) {
-        urlNext[stream] = true;
-      } else if (urlNext[stream]) {
-        url = line;
-        urlNext[stream] = false;
-      } else if (/enter the code:/.test(line)) {
-        forget(); // oidc-gen has read the client file by now: the secret leaves the disk at once
-        const code = line.replace(/.*enter the code:\s*/, '');
-        io.stdout(`\n  Open this URL in a browser, on any device:  ${url}\n  and enter the code:                         ${code}\n\n  Waiting for you to log in and approve ...\n`);
-      } else {
-        show(line);
-      }
-    });
-    if (run.status !== 0) {
-      const why = run.status === null ? run.output : `exit ${run.status}${shown ? `: ${shown}` : ''}`;
-      throw new TokenenvError(`setup: oidc-gen could not create the account ${plan.name} (${why})`);
-    }
-  } finally {
-    forget();
-  }
-}
-
-function readSecret(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n')[0]!.trim();
-  } catch (error) {
-    throw new UsageError(`setup: --client-secret-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code})`);
-  }
-}
-
-async function loadAccount(name: string, password: Password, env: NodeJS.ProcessEnv): Promise<void> {
-  const childEnv = { ...env };
-  const run = await runOidc('oidc-add', [...passwordArgs(password, childEnv), name], childEnv);
-  if (run.status !== 0) throw new TokenenvError(`setup: oidc-add could not load the account ${name}: ${lastLine(run.output)}`);
-}
 
 // --- the command --------------------------------------------------------------------------
 
