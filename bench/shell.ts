@@ -1,14 +1,15 @@
 // Issue 5's figures: a wrapped client call with a fresh token against calling the same stub
 // directly, in bash and in zsh, measured inside one shell so that its start-up does not count;
-// and issue 13's slow path: a wrapped call with a stale token (one `tokenenv shell-token`, one
-// real grant at the demo issuer) against `tokenenv discover`, timed in the same bash loop.
+// the slow path: a wrapped call with a stale token (one `tokenenv shell-token`, one real grant
+// at the demo issuer) against `tokenenv discover`, timed in the same bash loop; and how much
+// slower an interactive shell starts with the lines `tokenenv init` prints for ~/.bashrc / ~/.zshrc.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expiredJwt, issuerConfig, startBenchIssuer, type BenchIssuer } from './issuer.js';
-import { median, QUICK, record, report, verdict } from './measure.js';
+import { compareProcesses, median, QUICK, record, report, verdict } from './measure.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const CALLS = 200;
@@ -90,11 +91,40 @@ export async function benchShell(): Promise<boolean> {
         `${added.toFixed(2)} ms added (median of 7 rounds x ${CALLS} calls; target <= 2 ms) ${verdict(fine)}`);
       record(`wrapped client call, fresh token, ${shell}`, `+${added.toFixed(2)} ms (${(wrapped / 1000).toFixed(2)} vs ${(direct / 1000).toFixed(2)} ms, ${(wrapped / direct).toFixed(2)}x)`, '≤ 2 ms added', fine);
     }
-    return (await benchSlowPath(env, issuer)) && ok;
+    const slowOk = await benchSlowPath(env, issuer);
+    return benchStartup(dir, env) && slowOk && ok;
   } finally {
     await issuer.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Wall time of an interactive shell start with and without the init lines (alternating runs). */
+function benchStartup(dir: string, env: NodeJS.ProcessEnv): boolean {
+  let ok = true;
+  for (const shell of ['bash', 'zsh'] as const) {
+    const rc = shell === 'bash' ? '.bashrc' : '.zshrc';
+    const withDir = join(dir, `${shell}-with`);
+    const withoutDir = join(dir, `${shell}-without`);
+    mkdirSync(withDir);
+    mkdirSync(withoutDir);
+    const init = spawnSync(process.execPath, [join(repo, 'bin', 'tokenenv.cjs'), 'init', shell], { env, encoding: 'utf8' });
+    writeFileSync(join(withDir, rc), init.stdout);
+    writeFileSync(join(withoutDir, rc), '');
+    const argv = (d: string) => (shell === 'bash' ? ['bash', '--rcfile', join(d, rc), '-i', '-c', 'exit'] : ['env', `ZDOTDIR=${d}`, 'zsh', '-d', '-i', '-c', 'exit']);
+    try {
+      const r = compareProcesses(argv(withDir), argv(withoutDir), env, 150);
+      const added = r.subject - r.baseline;
+      const fine = added <= 3;
+      ok = ok && fine;
+      console.log(`${shell}: interactive start with the \`tokenenv init ${shell}\` lines ${r.subject.toFixed(2)} ms vs without ${r.baseline.toFixed(2)} ms: ` +
+        `${added.toFixed(2)} ms added (median of 150 alternating runs; target <= 3 ms) ${verdict(fine)}`);
+      record(`interactive ${shell} start with the \`tokenenv init ${shell}\` lines`, `+${added.toFixed(2)} ms (${r.subject.toFixed(2)} vs ${r.baseline.toFixed(2)} ms)`, '≤ 3 ms added', fine);
+    } catch (error) {
+      console.log(`${shell}: start-up not measured (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  return ok;
 }
 
 async function benchSlowPath(env: NodeJS.ProcessEnv, issuer: BenchIssuer): Promise<boolean> {

@@ -18,8 +18,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'doctor', summary: 'check the whole chain: discovery, token file, expiry, clock, config, agent, watcher, clients' },
   { name: 'setup', summary: 'create an account and its token in a few questions, and fetch the first token' },
   { name: 'shell-token', summary: 'the shell wrappers\' slow path: make sure a fresh token exists and print its file' },
-  { name: 'shell-path', summary: 'print the path of shell/tokenenv.sh, for: source "$(tokenenv shell-path)"' },
-  { name: 'init', summary: 'print the lines that load the shell integration: eval "$(tokenenv init bash)"' },
+  { name: 'shell-path', summary: 'print the path of shell/tokenenv.sh (for scripts: source "$(tokenenv shell-path)")' },
+  { name: 'init', summary: 'print the ~/.bashrc or ~/.zshrc lines that load the shell integration: tokenenv init bash >> ~/.bashrc' },
 ];
 
 export function isCommand(name: string): boolean {

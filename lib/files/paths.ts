@@ -1,6 +1,7 @@
 // Where tokenenv keeps its own files: the config file, and a private 0700 directory for locks
 // and watcher state (never beside /tmp/bt_u$ID, where others can create files).
 import envPaths from 'env-paths';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { envValue, type TokenEnvironment } from '../core/environment.js';
 
@@ -38,9 +39,21 @@ export function configCandidates(env: TokenEnvironment['env']): ConfigCandidate[
   return candidates;
 }
 
-/** tokenenv's private state directory: $XDG_RUNTIME_DIR/tokenenv, else the user cache dir. */
+/**
+ * tokenenv's private state directory: $XDG_RUNTIME_DIR/tokenenv, else $XDG_CACHE_HOME/tokenenv/run,
+ * else ~/.cache/tokenenv/run. Relative values are ignored (the XDG spec calls them invalid), and
+ * the path is put together as shell/tokenenv.sh does (no normalisation), so both name the
+ * same stamps (test/shell/contract.test.ts).
+ */
 export function stateDirectory(env: TokenEnvironment['env']): string {
   const runtime = envValue(env, 'XDG_RUNTIME_DIR');
-  if (runtime && runtime.startsWith('/')) return join(runtime, 'tokenenv');
-  return join(userPaths(env).cache, 'run');
+  if (runtime?.startsWith('/')) return under(runtime, 'tokenenv');
+  const cache = envValue(env, 'XDG_CACHE_HOME');
+  if (cache?.startsWith('/')) return under(cache, 'tokenenv/run');
+  const home = envValue(env, 'HOME');
+  return under(home?.startsWith('/') ? home : homedir(), '.cache/tokenenv/run');
+}
+
+function under(dir: string, rest: string): string {
+  return dir.endsWith('/') ? dir + rest : `${dir}/${rest}`;
 }

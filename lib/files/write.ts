@@ -189,6 +189,10 @@ export async function writeAtomically(target: string, content: string, options: 
     await handle.writeFile(content);
     if (options.chownTo) await handle.chown(options.chownTo.uid, options.chownTo.gid);
     await handle.chmod(0o600); // the umask cannot widen it, but it could narrow it below 0600
+    // A time set through Node has whole microseconds, one the shell stamps can copy exactly
+    // (lib/files/stamp.ts), so stamping never has to touch the file again.
+    const now = Date.now() / 1000;
+    await handle.utimes(now, now);
     if (durable) await handle.sync();
     const { dev, ino, size, mtimeMs } = await handle.stat();
     identity = { dev, ino, size, mtimeMs };

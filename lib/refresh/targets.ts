@@ -6,6 +6,7 @@ import { DEFAULTS } from '../config/schema.js';
 import type { TokenEnvironment } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { tokenLocation } from '../discovery/discovery.js';
+import { encodeName } from '../files/name-encoding.js';
 import { joinScopes, requestFor } from '../token/operations.js';
 
 /** The default token: the one named `default`, or the only one. */
@@ -26,12 +27,23 @@ export interface EndpointUse {
   scope?: string;
 }
 
-// The encoding of endpoints and scopes in file names; shell/tokenenv.sh computes the same with builtins.
-const fileSafe = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_');
+/** Longest encoded part of an endpoint token's purpose: `tokenenv-ep-` and it stay within 200 characters. */
+export const MAX_ENCODED_ENDPOINT = 188;
 
-/** The purpose suffix of an endpoint's token file: the endpoints, then (after `--`) the scope asked for. */
+/**
+ * The purpose suffix of an endpoint token's file: `tokenenv-ep-`, the endpoints through
+ * encodeName, then `__` and the scope asked for (encodeName never writes `__`, so the two parts
+ * cannot be mistaken for each other). Distinct endpoints and scopes never share a file
+ * (shell/tokenenv.sh computes the same with builtins); a name too long for that is refused
+ * rather than cut, since a cut could clash.
+ */
 export function endpointPurpose(endpoint: string, scope?: string): string {
-  return `tokenenv-ep-${fileSafe(endpoint).slice(0, 180)}${scope ? `--${fileSafe(scope).slice(0, 60)}` : ''}`;
+  if (`${endpoint}${scope ?? ''}`.includes('\uFFFD')) throw new UsageError(`endpoint ${JSON.stringify(endpoint)}: not valid UTF-8`);
+  const encoded = `${encodeName(endpoint)}${scope ? `__${encodeName(scope)}` : ''}`;
+  if (encoded.length > MAX_ENCODED_ENDPOINT) {
+    throw new UsageError(`endpoint ${JSON.stringify(endpoint.slice(0, 40))}${endpoint.length > 40 ? '…' : ''}: too long for a token file name (${encoded.length} characters encoded with its scope, at most ${MAX_ENCODED_ENDPOINT})`);
+  }
+  return `tokenenv-ep-${encoded}`;
 }
 
 /** The scope a use asks for by default (not counting [endpoint] sections). */

@@ -129,10 +129,8 @@ const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** The part of this table that shell/tokenenv.sh needs, as the shell code it carries. */
 export function renderShellTable(): string {
-  const byKind = (kind: ClientKind) => Object.entries(CLIENTS).filter(([, s]) => s.kind === kind).map(([n]) => n).join(' ');
   const lines = [
     '# BEGIN operations table: generated from lib/token/operations.ts (node scripts/shell-table.mjs); do not edit',
-    ...(['condor', 'arc', 'arcdata', 'fts', 'gfal', 'xrd'] as const).map((kind) => `__tokenenv_${kind}_clients=${shellQuote(byKind(kind))}`),
     '# operation -> the scope a wrapper asks for; client -> its operation (copy: @DESTINATION-OPERATION)',
     '__tokenenv_scopes=()',
     '__tokenenv_ops=()',
@@ -146,4 +144,20 @@ export function renderShellTable(): string {
   for (const [sub, op] of Object.entries(XRDFS_SUBCOMMANDS)) lines.push(`__tokenenv_ops[xrdfs:${sub}]=${shellQuote(op)}`);
   lines.push('# END operations table');
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The wrapped clients by kind, for the part of shell/tokenenv.sh that every new shell reads
+ * (the operations table above is read only by the first wrapped call, to keep start-up short):
+ * `__tokenenv_clients=( KIND: client… )`, one line per kind.
+ */
+export function renderShellClients(): string {
+  const kinds: ClientKind[] = ['condor', 'arc', 'arcdata', 'fts', 'gfal', 'xrd'];
+  return [
+    '# BEGIN client table: generated from lib/token/operations.ts (node scripts/shell-table.mjs); do not edit',
+    '__tokenenv_clients=(',
+    ...kinds.map((kind) => `  ${kind}: ${Object.entries(CLIENTS).filter(([, s]) => s.kind === kind).map(([n]) => n).join(' ')}`),
+    ')',
+    '# END client table',
+  ].join('\n') + '\n';
 }

@@ -1,10 +1,14 @@
 // File-system events as hints for the watcher: a token file deleted or replaced, the config
 // edited. Parent directories are watched, filtered, not single files: a single-file watch misses
 // writers that delete and then rename (htgettoken), and a file that does not exist yet.
-// node:fs.watch on each directory (one inotify watch), with our own filter on the entry's name:
-// an event costs a map lookup whatever the directory holds. (A watcher library that re-reads and
-// stats the directory on every event makes each refresh cost O(tokens in the directory).)
+// Token directories: node:fs.watch on each (one inotify watch), with our own filter on the
+// entry's name: an event costs a map lookup whatever the directory holds. (chokidar re-reads and
+// stats a directory on every event, which makes each refresh cost O(tokens in the directory).)
+// The config file: the same directory events (its directory and, for a linked config, its
+// target's), and chokidar on the file itself, which also sees an edit of a linked config's target
+// when that directory cannot be watched; the watcher debounces reloads, so twice is harmless.
 import { existsSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher as ConfigWatcher } from 'chokidar';
 import { dirname, join, resolve } from 'node:path';
 
 export interface FileHintHandlers {
@@ -17,6 +21,7 @@ export interface FileHintHandlers {
 
 export class FileHints {
   private readonly watchers = new Map<string, FSWatcher>();
+  private configWatcher?: ConfigWatcher;
   /** Paths whose events mean "the config changed": the config and, if it is a link, its target. */
   private configPaths = new Set<string>();
   private closed = false;
@@ -33,6 +38,18 @@ export class FileHints {
 
   async start(tokenPaths: Iterable<string>): Promise<void> {
     this.update(tokenPaths);
+    if (!this.configFile) return;
+    const { watch: watchConfig } = await import('chokidar');
+    // The config's path and, when it is a link, its target: editing either is a change.
+    const paths = [...new Set([this.configFile, realpathOr(this.configFile)])];
+    this.configWatcher = watchConfig(paths, { ignoreInitial: true, persistent: true, followSymlinks: false });
+    this.configWatcher.on('all', (event) => {
+      if (!this.closed && event !== 'addDir' && event !== 'unlinkDir') this.handlers.onConfig(existsSync(this.configFile!) ? 'changed' : 'removed');
+    });
+    this.configWatcher.on('error', (error) => {
+      if (!this.closed) this.handlers.onError(new Error(`watching ${this.configFile}: ${(error as Error).message}`));
+    });
+    await new Promise<void>((ready) => this.configWatcher!.once('ready', () => ready()));
   }
 
   /** Follows the directories of these token paths from now on. */
@@ -77,6 +94,7 @@ export class FileHints {
     this.closed = true;
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
+    await this.configWatcher?.close();
   }
 }
 

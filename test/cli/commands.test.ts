@@ -296,3 +296,23 @@ describe('tokenenv command', () => {
     });
   });
 });
+
+describe('tokenenv discover --export', () => {
+  it('prints a line that eval turns into BEARER_TOKEN_FILE, quoted, and refuses a token without a file', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const box = new Sandbox();
+    try {
+      const file = box.write("it's a token", `${fakeToken()}\n`);
+      const run = runTokenenv(['discover', '--export'], { env: { BEARER_TOKEN_FILE: file } });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, `export BEARER_TOKEN_FILE='${file.replace(/'/g, `'\\''`)}'\n`);
+      const shell = spawnSync('bash', ['-c', `eval "$1"; printf %s "$BEARER_TOKEN_FILE"`, 'bash', run.stdout], { encoding: 'utf8' });
+      assert.equal(shell.stdout, file);
+      const fromVariable = runTokenenv(['discover', '--export'], { env: { BEARER_TOKEN: fakeToken() } });
+      assert.equal(fromVariable.status, 3);
+      assert.equal(fromVariable.stdout, '');
+    } finally {
+      box.remove();
+    }
+  });
+});

@@ -33,7 +33,7 @@ describe('the CLI as plain ES modules', () => {
   it('runs a command loaded on demand, with its exit code from the error code', async () => {
     const { io, err } = captured();
     assert.equal(await main(['config', 'check', '--config', '/nonexistent/tokenenv.ini'], io), 2);
-    assert.equal((await COMMAND_LOADERS['shell-path']!()).usage.split(' ')[1], 'shell-path');
+    assert.equal((await COMMAND_LOADERS['shell-path']!()).usage.split(/\s+/)[1], 'shell-path');
     assert.match(err(), /^tokenenv: \/nonexistent\/tokenenv\.ini: cannot read the config/);
   });
 });

@@ -159,7 +159,7 @@ scope = ${scope}
       assert.match(run.stdout, new RegExp(`^Scopes {5}${scope.replace(/[./]/g, '\\$&')}$`, 'm'));
       assert.match(run.stdout, new RegExp(`^Issuer {5}${issuer.url}$`, 'm'));
       assert.match(run.stdout, /tokenenv watch/);
-      assert.match(run.stdout, /eval "\$\(tokenenv init bash\)"/);
+      assert.match(run.stdout, /tokenenv init bash >> ~\/\.bashrc/);
       assert.match(run.stdout, /Discovery finds this token \(.*\): grid clients and tokenenv discover use it as it is\.\n$/);
       assertClean(run, discovered());
     });

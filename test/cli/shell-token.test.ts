@@ -25,7 +25,7 @@ describe('tokenenv shell-token', function () {
     const result = run('--endpoint', 'ce1.example.org:9619', '--op', 'condor_submit');
     assert.equal(result.status, 0, result.stderr);
     const file = result.stdout.trim();
-    assert.equal(file, join(lab.box.xdg, `bt_u${euid}-tokenenv-ep-ce1.example.org_9619--compute.create_compute.modify_compute.cancel`));
+    assert.equal(file, join(lab.box.xdg, `bt_u${euid}-tokenenv-ep-ce1.example.org_3A9619__compute.create_20compute.modify_20compute.cancel`));
     const { aud, scope } = decodeJwt(readFileSync(file, 'utf8').trim());
     assert.deepEqual([aud, scope], ['ce1.example.org:9619', 'compute.create compute.modify compute.cancel']);
   });

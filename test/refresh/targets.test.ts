@@ -33,7 +33,7 @@ describe('token targets', () => {
     const q = callToken(c, [{ endpoint: 'ce1.example.org:9619', operation: 'condor_q' }], env)!;
     assert.equal(q.scope, 'compute.read');
     assert.notEqual(q.path, submit.path, 'a read token and a write token live in files of their own');
-    assert.equal(submit.path, `/run/user/1000/bt_u1000-tokenenv-ep-ce1.example.org_9619--compute.create_compute.modify_compute.cancel`);
+    assert.equal(submit.path, `/run/user/1000/bt_u1000-tokenenv-ep-ce1.example.org_3A9619__compute.create_20compute.modify_20compute.cancel`);
     assert.equal(wrapperToken(c, 'ce1.example.org:9619', env)!.scope, undefined, 'no operation: nothing copied from the default token');
   });
 
@@ -41,7 +41,7 @@ describe('token targets', () => {
     const c = config([token('default')]);
     const t = callToken(c, [{ endpoint: 'roots://a:1094', operation: 'read' }, { endpoint: 'roots://b:1094', operation: 'write' }], env)!;
     assert.deepEqual([t.audience, t.scope], ['roots://a:1094 roots://b:1094', 'storage.read:/ storage.modify:/']);
-    assert.equal(t.path, '/run/user/1000/bt_u1000-tokenenv-ep-roots___a_1094_roots___b_1094--storage.read___storage.modify__');
+    assert.equal(t.path, '/run/user/1000/bt_u1000-tokenenv-ep-roots_3A_2F_2Fa_3A1094_20roots_3A_2F_2Fb_3A1094__storage.read_3A_2F_20storage.modify_3A_2F');
   });
 
   it('an [endpoint] section overrides the scope of an operation, but not the file name', () => {
@@ -66,5 +66,22 @@ describe('token targets', () => {
     assert.equal(t.audience, 'https://se.example');
     assert.notEqual(t.path, '/run/user/1000/bt_u1000');
     assert.match(t.path, /^\/run\/user\/1000\/bt_u1000-tokenenv-aud-/);
+  });
+
+  it('distinct endpoints, distinct files: case, punctuation, long names are never cut (issue 12, item 10)', () => {
+    const endpoints = ['ce_1:9619', 'ce:1:9619', 'ce%1:9619', 'CE_1:9619', 'https://a.example:443', 'https://a.example_443', `${'h'.repeat(180)}:1`, `${'h'.repeat(180)}:2`];
+    const paths = endpoints.map((e) => wrapperToken(config([token('default')]), e, env)!.path);
+    assert.equal(new Set(paths).size, endpoints.length);
+    assert.equal(endpointPurpose('ce1.example.org:9619'), 'tokenenv-ep-ce1.example.org_3A9619');
+    // Endpoints and scope cannot be mistaken for each other: `__` never occurs in an encoded name.
+    const pairs: [string, string?][] = [['a--b'], ['a', 'b'], ['a__b'], ['a_', '_b'], ['a b', 'c'], ['a', 'b c']];
+    assert.equal(new Set(pairs.map(([e, s]) => endpointPurpose(e, s))).size, pairs.length);
+  });
+
+  it('an endpoint too long for a file name, or not valid UTF-8: a usage error, not a cut name', () => {
+    assert.equal(endpointPurpose('x'.repeat(188)).length, 200);
+    assert.throws(() => endpointPurpose('x'.repeat(189)), { code: 'ERR_USAGE', message: /too long for a token file name \(189 characters encoded with its scope, at most 188\)/ });
+    assert.throws(() => endpointPurpose('é'.repeat(32)), { code: 'ERR_USAGE' });
+    assert.throws(() => endpointPurpose('bad\uFFFDname'), { code: 'ERR_USAGE', message: /not valid UTF-8/ });
   });
 });

@@ -52,7 +52,7 @@ for (const shell of SHELLS) {
         if (file) assert.equal(file, expectedFile, `${call}: token file`);
         else assert.ok(ctx.lab.token(expectedFile) === records[i]!.argv[1], `${call}: --access-token is the content of ${expectedFile}`);
       });
-      assert.equal(ctx.lab.tokenFile('ce1.example.org:9619', 'condor_submit'), `${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-ce1.example.org_9619--compute.create_compute.modify_compute.cancel`);
+      assert.equal(ctx.lab.tokenFile('ce1.example.org:9619', 'condor_submit'), `${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-ce1.example.org_3A9619__compute.create_20compute.modify_20compute.cancel`);
       assert.equal(ctx.lab.mint.calls, CASES.length, 'one source call per endpoint and scope');
     });
 
@@ -122,6 +122,27 @@ for (const shell of SHELLS) {
       assert.equal(ce1Claims.scope, 'compute.read');
     });
 
+    it('endpoints that differ only in case or punctuation get files of their own, each with its own audience (issue 12, item 10)', async () => {
+      // Each pair shared one file before: ':' and '_' were both written '_'.
+      const calls = ['condor_q -pool ce_1:9619', 'condor_q -pool ce:1:9619', 'condor_q -pool ce%1:9619', 'condor_q -pool CE_1:9619',
+        'arcsub -C https://a.example.org:443 job', 'arcsub -C https://a.example.org_443 job', 'condor_q -pool ce_1:9619'];
+      const run = await ctx.lab.run(shell, calls.join('\n'));
+      assert.equal(run.status, 0, run.stderr);
+      const records = ctx.lab.records();
+      const audiences = records.map((r) => jwtClaims(ctx.lab.token(r.env.BEARER_TOKEN_FILE!)).aud);
+      assert.deepEqual(audiences, ['ce_1:9619', 'ce:1:9619', 'ce%1:9619', 'CE_1:9619', 'https://a.example.org:443', 'https://a.example.org_443', 'ce_1:9619']);
+      assert.equal(new Set(records.map((r) => r.env.BEARER_TOKEN_FILE)).size, 6, 'six endpoints, six files');
+      assert.equal(ctx.lab.mint.calls, 6);
+    });
+
+    it('an endpoint name too long for a file name: refused with the reason, the client not run', async () => {
+      const long = `${'h'.repeat(190)}.example.org`;
+      const run = await ctx.lab.run(shell, `rc=0; condor_q -pool ${long} || rc=$?; echo "rc=$rc"`);
+      assert.equal(run.stdout, 'rc=2\n');
+      assert.match(run.stderr, /too long for a token file name/);
+      assert.deepEqual(ctx.lab.records(), []);
+    });
+
     it('an endpoint that is not a plain host name cannot run code or reach outside XDG_RUNTIME_DIR', async () => {
       const hostile = 'x$(touch${IFS}pwned)`touch${IFS}pwned2`;y'; // no space: an audience with one would be a list
       const run = await ctx.lab.run(shell, `condor_q -pool '${hostile}'\ncondor_q -pool ../../escape\nls -A`);
@@ -132,7 +153,7 @@ for (const shell of SHELLS) {
       assert.match(first!.env.BEARER_TOKEN_FILE!, new RegExp(`^${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-[A-Za-z0-9._-]+$`));
       assert.equal(jwtClaims(ctx.lab.token(first!.env.BEARER_TOKEN_FILE!)).aud, `${hostile}:9619`);
       // host:port is what comes before the first '/'.
-      assert.equal(second!.env.BEARER_TOKEN_FILE, `${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-.._9619--compute.read`);
+      assert.equal(second!.env.BEARER_TOKEN_FILE, `${ctx.lab.xdg}/bt_u${EUID}-tokenenv-ep-.._3A9619__compute.read`);
     });
   });
 }

@@ -21,7 +21,7 @@ for (const shell of SHELLS) {
     };
 
     it('endpoints are parsed as lib/token/endpoint.ts parses them', async () => {
-      const body = ENDPOINT_CASES.map(([kind, text]) => `__tokenenv_norm ${kind} ${q(text)}; printf '%s\\n' "$__tokenenv_ep"`).join('\n');
+      const body = ['__tokenenv_load', ...ENDPOINT_CASES.map(([kind, text]) => `__tokenenv_norm ${kind} ${q(text)}; printf '%s\\n' "$__tokenenv_ep"`)].join('\n');
       const run = await ctx.lab.run(shell, body);
       assert.equal(run.status, 0, run.stderr);
       const got = run.stdout.split('\n').slice(0, -1);

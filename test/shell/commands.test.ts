@@ -1,11 +1,15 @@
 // The rest of the shell integration: tokenenv_prompt and tokenenv_status, `tokenenv shell-path`
 // and `tokenenv init`, completion of the tokenenv command, and shellcheck.
 import assert from 'node:assert/strict';
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runTokenenvAsync, tokenenvBin } from '../support/cli.js';
 import { requireCommands } from '../support/peers.js';
-import { execvedPrograms, q, runProcess, SCRIPT, SHELLS, ShellLab, useShellLab } from '../support/shell.js';
+import { fakeJwt } from '../support/sandbox.js';
+import { execvedPrograms, jwtClaims, q, runProcess, SCRIPT, SHELLS, ShellLab, useShellLab } from '../support/shell.js';
+
+const jwtClaimsOrNone = (token: string) => { try { return jwtClaims(token); } catch { return 'opaque'; } };
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -27,23 +31,49 @@ for (const shell of SHELLS) {
       assert.match(run.stdout, /^tok \?\ntok (19|20)m\n$/);
     });
 
-    it('tokenenv_prompt: seconds, hours, expired and unknown, from the stamp alone', async () => {
-      mkdirSync(join(ctx.lab.xdg, 'tokenenv', 'fresh'), { recursive: true, mode: 0o700 });
-      const stamp = ctx.lab.stampFile(ctx.lab.tokenFile());
+    it('tokenenv_prompt: a token written by another tool (htgettoken, oidc-token), without a stamp: its own lifetime (issue 10, item 10)', async () => {
+      const file = ctx.lab.tokenFile();
       const cases: [string, RegExp][] = [
-        [`${now()} ${now() + 45}`, /^tok (4[3-5])s$/],
-        [`${now()} ${now() + 3 * 3600 + 600}`, /^tok 3h$/],
-        [`${now()} ${now() + 30 * 60 + 30}`, /^tok (29|30)m$/],
-        [`${now() - 20} ${now() - 10}`, /^tok expired$/],
-        [`${now()} -`, /^tok \?$/],
-        ['garbage', /^tok \?$/],
+        [fakeJwt({ sub: 'u', exp: now() + 45, iat: now() }), /^tok (4[3-5])s$/],
+        [fakeJwt({ exp: now() + 3 * 3600 + 600 }), /^tok 3h$/],
+        [fakeJwt({ 'wlcg.ver': '1.0', aud: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'storage.read:/ compute.read', exp: now() + 30 * 60 + 30, iat: now(), jti: 'x' }), /^tok (29|30)m$/],
+        [fakeJwt({ a: 'b', exp: now() - 10 }), /^tok expired$/],
+        [fakeJwt({ exp: 'soon' }), /^tok \?$/],
+        ['opaque-token-value', /^tok \?$/],
       ];
-      for (const [content, expected] of cases) {
-        writeFileSync(stamp, `${content}\n`);
+      // Every byte alignment of "exp" in the payload, and a 2 KB payload.
+      for (let pad = 0; pad < 3; pad++) cases.push([fakeJwt({ s: 'x'.repeat(pad), exp: now() + 600 }), /^tok (9|10)m$/]);
+      cases.push([fakeJwt({ groups: Array(100).fill('/wlcg/group'), exp: now() + 600 }), /^tok (9|10)m$/]);
+      for (const [token, expected] of cases) {
+        writeFileSync(file, `${token}\n`, { mode: 0o600 });
         const run = await ctx.lab.run(shell, 'tokenenv_prompt');
         assert.equal(run.status, 0, run.stderr);
-        assert.match(run.stdout, expected, `stamp "${content}"`);
+        assert.match(run.stdout, expected, JSON.stringify(jwtClaimsOrNone(token)));
       }
+      rmSync(file);
+      assert.equal((await ctx.lab.run(shell, 'tokenenv_prompt')).stdout, 'tok ?', 'no token at all');
+    });
+
+    it('tokenenv_prompt: BEARER_TOKEN, and a BEARER_TOKEN_FILE of another tool, are shown too', async () => {
+      const run = await ctx.lab.run(shell, 'tokenenv_prompt', { env: { BEARER_TOKEN: fakeJwt({ exp: now() + 45 * 60 }) } });
+      assert.match(run.stdout, /^tok (44|45)m$/);
+      const elsewhere = ctx.lab.box.path('htgettoken.token');
+      writeFileSync(elsewhere, `  ${fakeJwt({ exp: now() + 5 * 3600 })}\n`, { mode: 0o644 });
+      const viaFile = await ctx.lab.run(shell, 'tokenenv_prompt', { env: { BEARER_TOKEN_FILE: elsewhere } });
+      assert.equal(viaFile.stdout, 'tok 5h');
+    });
+
+    it('tokenenv_prompt believes a stamp bound to the token file (without reading the token)', async () => {
+      const run = await ctx.lab.run(shell, 'condor_q');
+      assert.equal(run.status, 0, run.stderr);
+      const stamp = ctx.lab.stampFile(ctx.lab.tokenFile());
+      const [, , identity] = readFileSync(stamp, 'utf8').trim().split(' ');
+      writeFileSync(stamp, `${now()} ${now() + 45} ${identity}\n`);
+      execFileSync('touch', ['-m', '-r', ctx.lab.tokenFile(), stamp]);
+      assert.match((await ctx.lab.run(shell, 'tokenenv_prompt')).stdout, /^tok (4[3-5])s$/);
+      // Not bound any more: the token's own lifetime.
+      execFileSync('touch', ['-m', '-d', '@1700000000', stamp]);
+      assert.match((await ctx.lab.run(shell, 'tokenenv_prompt')).stdout, /^tok (19|20)m$/);
     });
 
     it('tokenenv_prompt follows BEARER_TOKEN_FILE, like the default token does', async () => {
@@ -122,7 +152,7 @@ describe('tokenenv shell-path and init', function () {
     for (const shell of ['bash', 'zsh']) {
       const run = await runTokenenvAsync(['init', shell], { env: lab.env });
       assert.equal(run.status, 0, run.stderr);
-      assert.equal(run.stdout, `TOKENENV_BIN=${q(realpathSync(tokenenvBin))}\nsource ${q(realpathSync(SCRIPT))}\n`);
+      assert.equal(run.stdout, `# tokenenv shell integration (tokenenv init ${shell}); these lines start no process\nTOKENENV_BIN=${q(realpathSync(tokenenvBin))}\nsource ${q(realpathSync(SCRIPT))}\n`);
     }
     const fish = await runTokenenvAsync(['init', 'fish'], { env: lab.env });
     assert.equal(fish.status, 2);

@@ -1,8 +1,8 @@
 // The slow path's failures: when no token can be had, the wrapper says so on stderr, does not run
 // the client, and returns non-zero (which set -e honours).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { q, SHELLS, useShellLab } from '../support/shell.js';
+import { copyFileSync, existsSync } from 'node:fs';
+import { q, SCRIPT, SHELLS, useShellLab } from '../support/shell.js';
 
 for (const shell of SHELLS) {
   describe(`shell wrappers in ${shell}: no token, no client`, function () {
@@ -48,6 +48,15 @@ for (const shell of SHELLS) {
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, 'rc=127\n');
       assert.match(run.stderr, /tokenenv: no valid token for this call; not running it \(exit 127\)/);
+      assert.deepEqual(ctx.lab.records(), []);
+    });
+
+    it('the script gone after the shell started (an upgrade half done): said so, the client not run', async () => {
+      const copy = ctx.lab.box.path('tokenenv.sh');
+      copyFileSync(SCRIPT, copy);
+      const run = await ctx.lab.run(shell, `source ${q(copy)}\nrm ${q(copy)}\nrc=0; condor_q || rc=$?; echo "rc=$rc"`, { prelude: 'set -euo pipefail\n' });
+      assert.equal(run.stdout, 'rc=1\n');
+      assert.match(run.stderr, new RegExp(`tokenenv: cannot read ${copy}`));
       assert.deepEqual(ctx.lab.records(), []);
     });
 

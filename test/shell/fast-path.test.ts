@@ -85,7 +85,7 @@ for (const shell of SHELLS) {
       assert.deepEqual(programs.filter((p) => p !== stub('condor_q')).map((p) => (isNode(p) ? 'node' : p)), [tokenenvBin, 'node']);
       assert.deepEqual(programs.slice(2), Array(3).fill(stub('condor_q')), 'the later calls in the same shell take the fast path');
       assert.equal(lab.mint.calls, 5, 'a fresh token is kept, not fetched again');
-      assert.match(readFileSync(lab.stampFile(lab.tokenFile()), 'utf8'), /^\d+ \d+\n$/);
+      assert.match(readFileSync(lab.stampFile(lab.tokenFile()), 'utf8'), /^\d+ \d+ \d+:\d+:\d+:\d+\n$/);
       // The new stamp serves the next shell.
       assert.deepEqual(await traced('condor_q'), [stub('condor_q')]);
     });

@@ -47,6 +47,38 @@ for (const shell of SHELLS) {
       assert.ok(!existsSync(join(ctx.lab.xdg, 'tokenenv')), 'tokenenv was not run');
     });
 
+    it('a function or alias of yours with a client\'s name is left alone, and said so once on stderr (issue 10, item 9)', async () => {
+      const body = [
+        'condor_submit() { echo "mine $*"; }',
+        "alias arcsub='echo aliased'",
+        `source ${q(SCRIPT)}`, `source ${q(SCRIPT)}`,
+        // eval: zsh -c parses its whole string first, before any alias exists.
+        'condor_submit a', "eval 'arcsub b'", 'condor_q', 'tokenenv_unwrap', 'condor_submit c',
+      ].join('\n');
+      const run = await ctx.lab.run(shell, body, { prelude: '', interactive: true });
+      assert.equal(run.stdout, 'mine a\naliased b\nmine c\n');
+      const notes = run.stderr.split('\n').filter((l) => l.startsWith('tokenenv:'));
+      assert.deepEqual(notes, ['tokenenv: left your own condor_submit (function), arcsub (alias) alone: not wrapped (unalias or unset -f, then source this again, to wrap)']);
+      assert.deepEqual(ctx.lab.records().map((r) => [r.client, r.env.BEARER_TOKEN_FILE]), [['condor_q', ctx.lab.tokenFile()]]);
+    });
+
+    it('not interactive: left alone as well, silently', async () => {
+      const run = await ctx.lab.run(shell, `condor_rm() { echo "mine $*"; }\nsource ${q(SCRIPT)}\ncondor_rm x\narcstat`, { prelude: 'set -euo pipefail\n' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, 'mine x\n');
+      assert.equal(run.stderr, '');
+      assert.deepEqual(ctx.lab.records().map((r) => r.client), ['arcstat']);
+    });
+
+    it('a wrapper you replaced with your own function survives sourcing the script again', async () => {
+      const run = await ctx.lab.run(shell, [
+        'condor_q() { echo "mine $*"; }', `source ${q(SCRIPT)}`, 'condor_q 1', 'arcls https://se.example.org/', 'tokenenv_unwrap', `source ${q(SCRIPT)}`, 'condor_q 2',
+      ].join('\n'), { interactive: true });
+      assert.equal(run.stdout, 'mine 1\nmine 2\n');
+      assert.equal(run.stderr.split('\n').filter((l) => l.startsWith('tokenenv:')).length, 1, 'said once');
+      assert.deepEqual(ctx.lab.records().map((r) => r.client), ['arcls']);
+    });
+
     it('TOKENENV_WRAP=0 keeps the exit status and stdin', async () => {
       ctx.lab.stub('arcstat', { status: 5, stdout: 'out\n' });
       const run = await ctx.lab.run(shell, 'export TOKENENV_WRAP=0\nrc=0; out=$(printf in | arcstat -a) || rc=$?; echo "rc=$rc out=$out"');
@@ -84,10 +116,11 @@ for (const shell of SHELLS) {
         `source ${q(SCRIPT)}`,
         'twice=$(typeset -f)',
         '[ "$once" = "$twice" ] && echo same',
-        ...CALLS,
+        ...CALLS, // the first call reads the script's second part
+        'loaded=$(typeset -f)',
         `source ${q(SCRIPT)}`,
-        '[ "$once" = "$(typeset -f)" ] && echo same after calls',
         ...CALLS,
+        '[ "$loaded" = "$(typeset -f)" ] && echo same after calls',
       ].join('\n'), { prelude: 'set -euo pipefail\n' });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout, 'same\nsame after calls\n');

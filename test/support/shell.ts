@@ -6,10 +6,12 @@ import { requireCommands } from './peers.js';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { repoRoot, tokenenvBin } from './cli.js';
+import { repoRoot, tokenenvBin, wrapCommand } from './cli.js';
+import { stateDirectory } from '../../lib/files/paths.js';
+import { stampPath } from '../../lib/files/stamp.js';
+import { endpointPurpose } from '../../lib/refresh/targets.js';
 import { Mint, mintConfig } from './mint.js';
 import { Sandbox } from './sandbox.js';
-import { endpointPurpose } from '../../lib/refresh/targets.js';
 import { CLIENTS as WRAPPED, requestFor, type ClientKind } from '../../lib/token/operations.js';
 
 export type ShellName = 'bash' | 'zsh';
@@ -96,6 +98,10 @@ export interface ShellRunOptions {
   prelude?: string;
   /** Record every successful execve into this file (strace -f). */
   trace?: string;
+  /** Run with this directory mounted over /tmp, in a private mount namespace (root or user namespaces). */
+  privateTmp?: string;
+  /** An interactive shell (bash -i, zsh -i), still without rc files. */
+  interactive?: boolean;
   /** Runs the shell through this (e.g. a private /tmp for XRootD clients). */
   wrap?: (argv: string[]) => string[];
   cwd?: string;
@@ -167,6 +173,18 @@ exit ${options.status ?? 0}
     return path;
   }
 
+  /**
+   * A TOKENENV_BIN that counts its calls (one byte each in `tokenenv.calls`) and runs the real
+   * tokenenv: how a test tells the fast path (no call) from the slow path without strace.
+   */
+  countingTokenenv(): { bin: string; calls: () => number } {
+    const bin = this.box.path('counting-tokenenv');
+    const count = this.box.path('tokenenv.calls');
+    writeFileSync(count, '');
+    writeFileSync(bin, `#!/bin/bash\nprintf x >> ${q(count)}\nexec ${q(tokenenvBin)} "$@"\n`, { mode: 0o755 });
+    return { bin, calls: () => readFileSync(count, 'utf8').length };
+  }
+
   /** Removes the stub `name`, so that the real client on PATH runs. */
   unstub(name: string): void {
     rmSync(join(this.stubs, name), { force: true });
@@ -204,9 +222,9 @@ exit ${options.status ?? 0}
     return readFileSync(path, 'utf8').trim();
   }
 
-  /** The freshness stamp of a token file (lib/stamp.ts). */
+  /** The freshness stamp of a token file (lib/files/stamp.ts), with XDG_RUNTIME_DIR as in `env`. */
   stampFile(tokenPath: string): string {
-    return join(this.box.xdg, 'tokenenv', 'fresh', tokenPath.replace(/\//g, '%'));
+    return stampPath(stateDirectory(this.env), tokenPath)!;
   }
 
   /** Runs `body` in `shell` after `prelude` (default: strict mode, the script sourced twice). */
@@ -214,6 +232,8 @@ exit ${options.status ?? 0}
     const env = { ...this.env, ...options.env };
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
     let argv = shellArgv(shell, `${options.prelude ?? STRICT_PRELUDE}${body}\n`);
+    if (options.interactive) argv.splice(argv.length - 2, 0, '-i');
+    if (options.privateTmp) argv = wrapCommand(argv, { privateTmp: options.privateTmp });
     if (options.trace) argv = ['strace', '-f', '-z', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-s', '4096', '-o', options.trace, ...argv];
     if (options.wrap) argv = options.wrap(argv);
     return runProcess(argv, env as Record<string, string>, {

@@ -4,7 +4,7 @@ import { decodeClaims, type JwtClaims } from '../../lib/token/claims.js';
 import { wouldAccept } from '../../lib/token/acceptance.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENTS, DATA_OPERATIONS, OPERATION_SCOPES, OPERATIONS, operationNeed, renderShellTable, requestFor } from '../../lib/token/operations.js';
+import { CLIENTS, DATA_OPERATIONS, OPERATION_SCOPES, OPERATIONS, operationNeed, renderShellClients, renderShellTable, requestFor } from '../../lib/token/operations.js';
 import { repoRoot } from '../support/cli.js';
 import { fakeJwt } from '../support/sandbox.js';
 
@@ -76,6 +76,8 @@ describe('operation → scope table', () => {
     const script = readFileSync(join(repoRoot, 'shell', 'tokenenv.sh'), 'utf8');
     const block = /^# BEGIN operations table[^\n]*\n[\s\S]*?^# END operations table\n/m.exec(script)?.[0];
     assert.equal(block, renderShellTable());
+    const clients = /^# BEGIN client table[^\n]*\n[\s\S]*?^# END client table\n/m.exec(script)?.[0];
+    assert.equal(clients, renderShellClients());
   });
 
   it('the data operations are the ones inspect documents', () => {

@@ -12,6 +12,7 @@ const OPTIONS = {
   token: { type: 'string', short: 't' },
   config: { type: 'string', short: 'c' },
   path: { type: 'boolean' },
+  export: { type: 'boolean' },
   json: { type: 'boolean' },
   explain: { type: 'boolean' },
   'min-lifetime': { type: 'string' },
@@ -30,7 +31,7 @@ function discovered(io: CliIo, purpose: string | undefined, explain: boolean): L
 }
 
 export const command: Command = {
-  usage: `tokenenv discover [--purpose P | --token NAME [--config FILE]] [--path] [--json] [--explain] [--min-lifetime SECONDS]
+  usage: `tokenenv discover [--purpose P | --token NAME [--config FILE]] [--path | --export] [--json] [--explain] [--min-lifetime SECONDS]
 
 Prints the token found by WLCG Bearer Token Discovery on stdout, for TOKEN=$(tokenenv discover):
 BEARER_TOKEN, then BEARER_TOKEN_FILE, then $XDG_RUNTIME_DIR/bt_u<euid>, then /tmp/bt_u<euid>.
@@ -39,6 +40,8 @@ BEARER_TOKEN, then BEARER_TOKEN_FILE, then $XDG_RUNTIME_DIR/bt_u<euid>, then /tm
   --token NAME         the token of [token NAME] in the config instead (its file, checked as
                        discovery checks its own locations); --config FILE names the config
   --path               print the file the token came from instead of the token
+  --export             print export BEARER_TOKEN_FILE=FILE, for eval "$(tokenenv discover --export)"
+                       (like oidc-token -c; with --token NAME, that token's file)
   --json               print where it came from and its claims (never the token); see the README
   --explain            print every discovery step and why it was used or skipped, on stderr
   --min-lifetime S     fail (exit 5) unless the token is valid for at least S more seconds
@@ -63,9 +66,9 @@ Exit codes: 0 found, 2 usage, 3 none found, 4 invalid token or unsafe file, 5 ex
     assertLifetime(claims, now, minLifetime, loaded.label);
     if (values.json) {
       io.stdout(JSON.stringify({ ...loaded.origin, claims: claimsSummary(claims, now) }, null, 2) + '\n');
-    } else if (values.path) {
+    } else if (values.path || values.export) {
       if (loaded.origin.path === null) throw new NoTokenFileError('the token comes from BEARER_TOKEN: there is no token file');
-      io.stdout(loaded.origin.path + '\n');
+      io.stdout(values.export ? `export BEARER_TOKEN_FILE='${loaded.origin.path.replace(/'/g, `'\\''`)}'\n` : loaded.origin.path + '\n');
     } else {
       io.stdout(loaded.token + '\n');
     }

@@ -472,7 +472,7 @@ function nextSteps(plan: Plan, tokenPath: string, explicitConfig: boolean, io: C
   const lines = [
     '', 'Next steps:',
     `  keep it fresh:     tokenenv watch${config}   (or as a service: tokenenv systemd --install${config})`,
-    '  in your shell:     eval "$(tokenenv init bash)"   (in ~/.bashrc; zsh: init zsh): condor_submit, arcsub, ... get fresh tokens',
+    '  in your shell:     tokenenv init bash >> ~/.bashrc   (once; zsh: tokenenv init zsh >> ~/.zshrc): condor_submit, arcsub, ... get fresh tokens',
     `  for one command:   tokenenv exec${config}${found ? '' : ` --token ${plan.tokenName}`} -- COMMAND`,
     `  check everything:  tokenenv doctor${config}`,
   ];

@@ -1,5 +1,5 @@
-// The commands behind shell/tokenenv.sh: `shell-token` (the wrappers' slow path), `shell-path`
-// and `init` (so that `source "$(tokenenv shell-path)"` works from an npm install).
+// The commands behind shell/tokenenv.sh: `shell-token` (the wrappers' slow path), `init` (the
+// start-up lines that source the script by its path) and `shell-path` (that path, for scripts).
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findConfigFile, loadValidConfig } from '../../config/config.js';
@@ -126,7 +126,10 @@ function scriptPath(): string {
 }
 
 export const shellPath: Command = {
-  usage: 'tokenenv shell-path',
+  usage: `tokenenv shell-path
+
+Prints the absolute path of shell/tokenenv.sh. For start-up files, prefer the lines that
+tokenenv init prints (they start no process); in a script: source "$(tokenenv shell-path)".`,
   async run(args: string[], io: CliIo): Promise<number> {
     parseCommandArgs('shell-path', args, {});
     io.stdout(`${scriptPath()}\n`);
@@ -141,14 +144,19 @@ function shellQuote(text: string): string {
 export const init: Command = {
   usage: `tokenenv init bash|zsh
 
-Prints what to put in ~/.bashrc or ~/.zshrc (or to eval): it points TOKENENV_BIN at this
-tokenenv and sources shell/tokenenv.sh. For example: eval "$(tokenenv init bash)"`,
+Prints the lines that load the shell integration, for ~/.bashrc or ~/.zshrc, once, at set-up time:
+
+  tokenenv init bash >> ~/.bashrc        (zsh: tokenenv init zsh >> ~/.zshrc)
+
+They point TOKENENV_BIN at this tokenenv and source shell/tokenenv.sh by its path, so they start
+no process: a new shell starts as fast as without them. In a script, eval "$(tokenenv init bash)"
+works too (it runs tokenenv once).`,
   async run(args: string[], io: CliIo): Promise<number> {
     const { positionals } = parseCommandArgs('init', args, {}, 1);
     const shell = positionals[0];
     if (shell !== 'bash' && shell !== 'zsh') throw new UsageError('init: expected bash or zsh');
     const bin = realpathSync(process.argv[1] ?? '.');
-    io.stdout(`TOKENENV_BIN=${shellQuote(bin)}\nsource ${shellQuote(scriptPath())}\n`);
+    io.stdout(`# tokenenv shell integration (tokenenv init ${shell}); these lines start no process\nTOKENENV_BIN=${shellQuote(bin)}\nsource ${shellQuote(scriptPath())}\n`);
     return ExitCode.ok;
   },
 };
