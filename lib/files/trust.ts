@@ -15,8 +15,9 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, stat
 import { dirname } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 
-/** A config larger than this is refused: nobody writes a 1 MiB INI file by hand. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** A config larger than this is refused. Generated configs are big (20,000 tokens in one config,
+ * a size the watcher is measured at, take about 2 MB), but not this big. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 /** A password or client secret larger than this is refused. */
 export const MAX_SECRET_BYTES = 64 * 1024;
 

@@ -52,9 +52,9 @@ describe('files/trust', () => {
     refused(() => config(box.dir), /is a directory/);
   });
 
-  it('bounds the size: 1 MiB for a config, 64 KiB for a secret', () => {
+  it('bounds the size: 16 MiB for a config, 64 KiB for a secret', () => {
     const big = box.write('big.ini', Buffer.alloc(MAX_CONFIG_BYTES + 1, 0x23));
-    refused(() => config(big), /big\.ini: larger than 1048576 bytes: not read/);
+    refused(() => config(big), /big\.ini: larger than 16777216 bytes: not read/);
     assert.equal(config(box.write('edge.ini', Buffer.alloc(MAX_CONFIG_BYTES, 0x23))).text.length, MAX_CONFIG_BYTES);
     const secret = box.write('big.secret', Buffer.alloc(MAX_SECRET_BYTES + 1, 0x61));
     refused(() => readSecretFile(secret, euid), /larger than 65536 bytes/);
