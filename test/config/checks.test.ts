@@ -3,6 +3,7 @@
 // FIFOs, devices and oversized files (12.7), a "billion laughs" config (12.7), two tokens
 // writing one file (12.4, 12.10), an owner that does not exist (10.11), a value that carries an
 // inline comment (10.3), and the osg-token-renewer config lookup (10.5).
+import { MAX_CONFIG_BYTES } from '../../lib/files/trust.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -154,9 +155,9 @@ describe('config checks', function () {
       }
     });
 
-    it('a config over 1 MiB is refused without being read', () => {
-      const file = box.write('config.ini', `[account a]\ncommand = true\n${'# padding\n'.repeat(110_000)}`);
-      assert.match(check(file).stdout, /config\.ini: larger than 1048576 bytes: not read; refusing to use this config/);
+    it('a config over the 16 MiB bound is refused without being read', () => {
+      const file = box.write('config.ini', `[account a]\ncommand = true\n${'# padding\n'.repeat(MAX_CONFIG_BYTES / 10 + 1)}`);
+      assert.match(check(file).stdout, new RegExp(`config\\.ini: larger than ${MAX_CONFIG_BYTES} bytes: not read; refusing to use this config`));
     });
 
     it('a 714-byte "billion laughs" config is a config error, not a crash', () => {

@@ -41,8 +41,10 @@ describe('lib/watch/status-file', function () {
       writer.changed();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    const seconds = (Date.now() - started) / 1000;
     await writer.close();
-    assert.ok(renames >= 1 && renames <= 3, `${renames} writes`); // two batches, and the final one
+    // At most one write a second (a slow machine stretches the burst), and the final one.
+    assert.ok(renames >= 1 && renames <= Math.ceil(seconds) + 2, `${renames} writes in ${seconds.toFixed(1)} s`);
     assert.equal(readStatusFile(file)!.tokens[0]!.failures, failures);
   });
 
