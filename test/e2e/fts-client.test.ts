@@ -2,8 +2,9 @@
 // REST server that records every request. First the client on its own (which endpoints each
 // command calls, how its token options combine), then through shell/fts-inprocess.py, which
 // hands it tokens from files so that no token is in any process's argv or environment.
+import { processesShowing } from '../support/proc.js';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -230,25 +231,6 @@ describe('e2e: the real FTS client against a recording FTS3 REST stand-in', func
       assert.equal(result.stderr, `fts-inprocess: TOKENENV_SRC_ACCESS_TOKEN_FILE: cannot read ${join(work, 'missing.token')}: No such file or directory\n`);
       assert.equal(requestsOf('unreadable').length, 0);
     });
-
-    /** Every process's argv and environment that contains one of `secrets`, as "PID cmdline|environ". */
-    function processesShowing(secrets: string[]): { found: string[]; scanned: string[] } {
-      const found: string[] = [];
-      const scanned: string[] = [];
-      for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-        for (const what of ['cmdline', 'environ'] as const) {
-          let text: string;
-          try {
-            text = readFileSync(`/proc/${pid}/${what}`, 'latin1');
-          } catch {
-            continue; // gone, or not ours to read
-          }
-          if (what === 'cmdline') scanned.push(text.replace(/\0/g, ' '));
-          if (secrets.some((s) => text.includes(s))) found.push(`${pid} ${what}`);
-        }
-      }
-      return { found, scanned };
-    }
 
     /** Runs argv while the stand-in holds its answer to the submission; scans /proc meanwhile. */
     async function scanWhileSubmitting(argv: string[], variables: Env, secrets: string[], caseId: string): Promise<{ found: string[]; scanned: string[]; result: RunResult }> {
