@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 'use strict';
-require('../dist/cli/tokenenv.cjs').runFromProcess();
+require('../dist/cli/load.cjs')('tokenenv.cjs').runFromProcess();

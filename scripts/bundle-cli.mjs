@@ -14,7 +14,8 @@
 // The library (dist/lib) stays the plain tsc output. Runtime dependencies stay external, except
 // the ones bundled below.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -22,7 +23,7 @@ const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 // Bundled, so that a command reads one file instead of a package's dozen: jose (inspect --verify,
 // demo), env-paths, and proper-lockfile (setup's config lock) with plain fs for graceful-fs, whose
 // patching of fs costs milliseconds at each start for the few calls a lock makes, and a two-line
-// `assert` for signal-exit's one call (scripts/bundle-shims/assert.cjs).
+// `assert` for signal-exit's one call (scripts/cli/assert-shim.cjs).
 const bundled = new Set(['jose', 'env-paths', 'proper-lockfile']);
 const MAIN = 'lib/cli/main.ts';
 const outdir = resolve(root, 'dist/cli');
@@ -35,7 +36,7 @@ const common = {
   absWorkingDir: root,
   external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter((name) => !bundled.has(name)),
   define: { TOKENENV_VERSION: JSON.stringify(pkg.version) },
-  alias: { 'graceful-fs': 'node:fs', assert: './scripts/bundle-shims/assert.cjs' },
+  alias: { 'graceful-fs': 'node:fs', assert: './scripts/cli/assert-shim.cjs' },
   logLevel: 'warning',
   // main.ts reads package.json through import.meta only outside the bundle.
   logOverride: { 'empty-import-meta': 'silent' },
@@ -109,17 +110,17 @@ function links(own) {
       });
       b.onResolve({ filter: new RegExp(`^(${[...bundled].join('|')})$`) }, (args) => (args.namespace === 'file' ? elsewhere(args.path) : undefined));
       b.onLoad({ filter: /.*/, namespace: 'tokenenv-link' }, (args) => ({
-        contents: `module.exports = require('./${fileOf.get(args.path)}').TOKENENV_MODULES[${JSON.stringify(args.path)}];`,
+        contents: `module.exports = require('./load.cjs')('${fileOf.get(args.path)}').TOKENENV_MODULES[${JSON.stringify(args.path)}];`,
         loader: 'js',
         resolveDir: root,
       }));
-      b.onResolve({ filter: /^\.\/(tokenenv|chunk-[\w-]+)\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /^\.\/load\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     },
   };
 }
 
 mkdirSync(outdir, { recursive: true });
-for (const stale of readdirSync(outdir, { withFileTypes: true }).filter((e) => /^(chunk-.*|commands)\.cjs$/.test(e.name))) rmSync(resolve(outdir, stale.name));
+for (const stale of readdirSync(outdir, { withFileTypes: true }).filter((e) => /^(chunk-.*|commands)\.cjs$|\.cache$/.test(e.name))) rmSync(resolve(outdir, stale.name));
 await Promise.all([...files].map(([file, modules]) => {
   const spec = (m) => (bundled.has(m) ? m : `./${m}`);
   const entry = [
@@ -134,3 +135,10 @@ await Promise.all([...files].map(([file, modules]) => {
     plugins: [links(file), lazyBuiltins],
   });
 }));
+
+// 4. The loader that every file goes through (bin/tokenenv.cjs and the links above), and the code
+// cache it reads, made by a Node started with no options of its own (see code-cache.cjs).
+copyFileSync(resolve(root, 'scripts/cli/load.cjs'), resolve(outdir, 'load.cjs'));
+const cached = [...files.keys()].map((file) => resolve(outdir, file)).filter((file) => !readFileSync(file, 'utf8').includes('import('));
+const cache = spawnSync(process.execPath, [resolve(root, 'scripts/cli/code-cache.cjs'), ...cached], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
+if (cache.status !== 0) throw new Error(`bundle-cli: the code cache was not written (exit ${cache.status})`);

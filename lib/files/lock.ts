@@ -6,11 +6,12 @@
 // over at once, instead of waiting for the lock to age. A holder on another host (a state
 // directory on NFS) cannot be checked: its lock counts as abandoned when not touched for 15 s
 // (holders touch it every 5 s). Waiters give up at their own deadline.
-import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp, readFileSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
+import { fnv1a64 } from '../core/fnv.js';
+import { randomHex } from '../core/random.js';
 import { ensurePrivateDirectory } from './private-dir.js';
 
 export interface LockOptions {
@@ -47,7 +48,7 @@ export function resolvedTokenFile(target: string): string {
 }
 
 export function lockPathFor(target: string, stateDir: string): string {
-  const digest = createHash('sha256').update(resolvedTokenFile(target)).digest('hex').slice(0, 32);
+  const digest = fnv1a64(resolvedTokenFile(target));
   return join(stateDir, 'locks', `${digest}.held`);
 }
 
@@ -120,7 +121,7 @@ async function breakLock(lockFile: string, judged: string): Promise<void> {
 
 /** Tries once to create the lock with `content` in it; false when someone holds it. */
 async function tryCreate(lockFile: string, content: string): Promise<boolean> {
-  const draft = `${lockFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const draft = `${lockFile}.${process.pid}.${randomHex(4)}`;
   await fsp.writeFile(draft, content, { mode: 0o600, flag: 'wx' });
   try {
     await fsp.link(draft, lockFile);
@@ -141,7 +142,7 @@ export async function withTokenLock<T>(target: string, options: LockOptions, fn:
   const lockDir = ensurePrivateDirectory(join(options.stateDir, 'locks'), options.euid);
   const lockFile = lockPathFor(target, options.stateDir);
   const waitMs = options.waitMs ?? 60_000;
-  const content = `${hostname()} ${process.pid} ${processStart(process.pid)} ${randomBytes(8).toString('hex')}\n`;
+  const content = `${hostname()} ${process.pid} ${processStart(process.pid)} ${randomHex(8)}\n`;
   const started = Date.now();
   let pause = 5;
   let lastHolder: Holder | undefined;

@@ -10,8 +10,8 @@
 // unchanged since (bash and zsh compare nanoseconds). A file planted or swapped in since, an
 // older copy moved into place, or a stamp made by anyone else sends the wrapper to the slow path.
 import { closeSync, constants, fstatSync, futimesSync, openSync, readSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { randomHex } from '../core/random.js';
 import { decodeClaims } from '../token/claims.js';
 import { MAX_TOKEN_BYTES } from '../token/syntax.js';
 import { encodeName } from './name-encoding.js';
@@ -101,7 +101,7 @@ export async function writeStamp(stateDir: string, euid: number, tokenPath: stri
     ensurePrivateDirectory(stateDir, euid);
     ensurePrivateDirectory(join(stateDir, 'fresh'), euid);
     ensurePrivateDirectory(dirname(path), euid);
-    temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+    temp = join(dirname(path), `.${randomHex(6)}.tmp`);
     tempFd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     writeSync(tempFd, stampLine(exp === null ? freshUntil : Math.min(freshUntil, exp), exp ?? undefined, after));
     futimesSync(tempFd, time, time);

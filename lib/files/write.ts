@@ -2,10 +2,10 @@
 // the target), never through a symbolic link, never over a file someone else owns. Readers see
 // the old token or the new one, never a missing, empty or partial file. As root, the directory
 // is reached without following links that someone else controls (trusted-dir.ts).
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
+import { randomHex } from '../core/random.js';
 import { openTrustedDirectory, type TrustedDirectory } from './trusted-dir.js';
 
 export interface FileOwner {
@@ -44,7 +44,7 @@ function tempPrefix(target: string): string {
 /** A temporary name unique to this writer: its pid (so that clean-up can tell a live writer) and
  * randomness (two writes at once in one process). */
 function tempName(target: string): string {
-  return join(dirname(target), `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}`);
+  return join(dirname(target), `${tempPrefix(target)}${process.pid}-${randomHex(6)}`);
 }
 
 function isAlive(pid: number): boolean {

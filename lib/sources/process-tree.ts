@@ -9,8 +9,8 @@
 // clears its environment *and* leaves the group *and* loses its parent escapes: the caller then
 // abandons the output pipe, so the deadline still holds. Without /proc (not Linux), only the
 // process group is killed.
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { randomHex } from '../core/random.js';
 
 export const MARKER_VARIABLE = 'TOKENENV_SOURCE_RUN';
 
@@ -26,7 +26,7 @@ export interface ProcessTree {
 
 /** A fresh marker for one command run. */
 export function newMarker(): string {
-  return `${process.pid}-${randomBytes(8).toString('hex')}`;
+  return `${process.pid}-${randomHex(8)}`;
 }
 
 interface ProcEntry {

@@ -3,7 +3,6 @@
 // whole tree the command started is killed (lib/sources/process-tree.ts) and its output pipes
 // are closed and abandoned: a descendant that escaped and still holds them cannot keep tokenenv
 // waiting. Errors carry only a redacted excerpt of stderr.
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { killTree, MARKER_VARIABLE, newMarker, track, type ProcessTree } from './process-tree.js';
 import { SourceError, stderrExcerpt, type SourceContext } from './source.js';
@@ -26,6 +25,8 @@ type Ending = 'timeout' | 'cancelled' | 'overflow';
 export async function runSourceCommand(description: string, argv: string[], context: SourceContext,
   _secrets: readonly string[] = [], extraEnv: Record<string, string> = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
+  // Loaded here: a client-credentials refresh runs no command and need not pay for it (3 ms).
+  const { spawn } = await import('node:child_process');
   const marker = newMarker();
   const child = spawn(file!, args, {
     env: { ...context.env, ...extraEnv, [MARKER_VARIABLE]: marker },

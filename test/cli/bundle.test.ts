@@ -1,8 +1,9 @@
-// The CLI bundle (scripts/bundle-cli.mjs): a command loads only the code it runs, and every
-// module exists once across the bundle's files (one copy of each class).
+// The CLI bundle (scripts/bundle-cli.mjs): a command loads only the code it runs, every module
+// exists once across the bundle's files (one copy of each class), and the files load through
+// dist/cli/load.cjs with the code cache written at build time.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_LOADERS } from '../../lib/cli/commands/index.js';
 import { COMMANDS } from '../../lib/cli/registry.js';
@@ -13,8 +14,9 @@ const cliDir = join(repoRoot, 'dist', 'cli');
 
 /** Runs the CLI in-process in a child and returns the bundle files and packages it loaded. */
 function loaded(args: string[], env: Record<string, string>): { files: string[]; modules: string } {
-  const script = `require(${JSON.stringify(join(cliDir, 'tokenenv.cjs'))}).main(${JSON.stringify(args)}).then((code) => {
-    const files = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(cliDir)})).map((f) => f.slice(${cliDir.length + 1}));
+  const script = `const load = require(${JSON.stringify(join(cliDir, 'load.cjs'))});
+  load('tokenenv.cjs').main(${JSON.stringify(args)}).then((code) => {
+    const files = load.loadedFiles();
     process.stderr.write(JSON.stringify({ code, files, modules: Object.keys(require.cache).join(' ') + ' ' + process.moduleLoadList.join(' ') }));
   })`;
   const run = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
@@ -55,7 +57,7 @@ describe('CLI bundle', () => {
 
   it('every module is in exactly one file', () => {
     const seen = new Map<string, string>();
-    for (const file of readdirSync(cliDir).filter((f) => f.endsWith('.cjs'))) {
+    for (const file of readdirSync(cliDir).filter((f) => f.endsWith('.cjs') && f !== 'load.cjs')) {
       const exported = /TOKENENV_MODULES=\{([^}]*)\}/.exec(readFileSync(join(cliDir, file), 'utf8'));
       assert.ok(exported, `${file} exports no module table`);
       for (const [, name] of exported[1]!.matchAll(/"?([\w./-]+)"?:\w+/g)) {
@@ -64,5 +66,31 @@ describe('CLI bundle', () => {
       }
     }
     assert.ok(seen.has('lib/core/errors.ts') && seen.has('lib/cli/commands/setup.ts') && seen.has('jose'));
+  });
+
+  it('every file but those with import() has a code cache that this Node accepts', () => {
+    const files = readdirSync(cliDir).filter((f) => f.endsWith('.cjs') && f !== 'load.cjs');
+    const script = `const { readFileSync } = require('node:fs'); const { Script } = require('node:vm'); const { wrap } = require('node:module');
+      const rejected = ${JSON.stringify(files)}.filter((f) => {
+        const file = ${JSON.stringify(cliDir)} + '/' + f;
+        const source = readFileSync(file, 'utf8');
+        if (source.includes('import(')) return false;
+        return new Script(wrap(source), { filename: file, cachedData: readFileSync(file + '.cache') }).cachedDataRejected;
+      });
+      process.stdout.write(JSON.stringify(rejected));`;
+    const run = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), []);
+  });
+
+  it('a file whose cache V8 rejects still loads, compiled from its source', () => {
+    const copy = box.path('cli');
+    cpSync(cliDir, copy, { recursive: true });
+    for (const f of readdirSync(copy).filter((name) => name.endsWith('.cache'))) writeFileSync(join(copy, f), 'not a code cache');
+    const token = box.write('t', `${fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600 })}\n`);
+    const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(copy, 'load.cjs'))})('tokenenv.cjs').runFromProcess()`, 'x', 'inspect'],
+      { env: { PATH: process.env.PATH, BEARER_TOKEN_FILE: token }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /expires/i);
   });
 });

@@ -58,7 +58,8 @@ for (const shell of SHELLS) {
       const run = await ctx.lab.run(shell, 'tokenenv_prompt', { env: { BEARER_TOKEN: fakeJwt({ exp: now() + 45 * 60 }) } });
       assert.match(run.stdout, /^tok (44|45)m$/);
       const elsewhere = ctx.lab.box.path('htgettoken.token');
-      writeFileSync(elsewhere, `  ${fakeJwt({ exp: now() + 5 * 3600 })}\n`, { mode: 0o644 });
+      // A minute over 5 h: the prompt rounds down, and a second may pass before it runs.
+      writeFileSync(elsewhere, `  ${fakeJwt({ exp: now() + 5 * 3600 + 60 })}\n`, { mode: 0o644 });
       const viaFile = await ctx.lab.run(shell, 'tokenenv_prompt', { env: { BEARER_TOKEN_FILE: elsewhere } });
       assert.equal(viaFile.stdout, 'tok 5h');
     });

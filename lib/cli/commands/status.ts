@@ -8,7 +8,7 @@ import { assessTokenFileSync, secondsLeftOf, wantedOf } from '../../refresh/fres
 import { stateDirectory } from '../../files/paths.js';
 import { runningWatcher, watcherFiles } from '../../watch/instance.js';
 import { readStatusFile, type TokenStatus } from '../../watch/status-file.js';
-import { parseCommandArgs, type CliIo, type Command } from '../io.js';
+import { isTerminal, parseCommandArgs, type CliIo, type Command } from '../io.js';
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -80,7 +80,7 @@ is missing, expired or unusable, 2 for a usage or config error.`,
     if (values.json) {
       io.stdout(JSON.stringify({ config: config.file, watcher: pid ? { pid } : null, tokens: rows }, null, 2) + '\n');
     } else {
-      io.stdout(table(rows, watcher, now, process.stdout.isTTY === true && !io.env.NO_COLOR));
+      io.stdout(table(rows, watcher, now, isTerminal(1) && !io.env.NO_COLOR));
     }
     return rows.every((r) => r.state === 'fresh' || r.state === 'stale') ? ExitCode.ok : ExitCode.failure;
   },
