@@ -2,7 +2,7 @@
 // can be imported with its types.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './support/cli.js';
 import { Sandbox } from './support/sandbox.js';
@@ -27,6 +27,16 @@ describe('npm package', function () {
   it('installs a working tokenenv command', () => {
     const help = execFileSync(join(project, 'node_modules', '.bin', 'tokenenv'), ['--help'], { encoding: 'utf8' });
     assert.match(help, /^Usage: tokenenv COMMAND/);
+  });
+
+  it('ships the LICENSE that package.json names (Apache-2.0), and loads its CLI with the code cache', () => {
+    const installed = join(project, 'node_modules', 'tokenenv');
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { license: string };
+    assert.equal(pkg.license, 'Apache-2.0');
+    const license = readFileSync(join(installed, 'LICENSE'), 'utf8');
+    assert.match(license, /^\s*Apache License\s+Version 2\.0, January 2004\s+http:\/\/www\.apache\.org\/licenses\/\s/);
+    assert.equal(license, readFileSync(join(repoRoot, 'LICENSE'), 'utf8'));
+    assert.ok(readdirSync(join(installed, 'dist', 'cli')).includes('tokenenv.cjs.cache'), 'the code cache is in the package');
   });
 
   it('can be imported, and its types check', () => {

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
+import { COMMAND_LOADERS } from '../../lib/cli/commands/index.js';
+import { command as discoverCommand } from '../../lib/cli/commands/discover.js';
+import { COMMANDS } from '../../lib/cli/registry.js';
 import { repoRoot, runTokenenvAsync } from '../support/cli.js';
 import { mintConfig, mintLab, type MintLab } from '../support/mint.js';
 import { reap, startTokenenv, waitFor, type RunningCommand } from '../support/wait.js';
@@ -64,8 +67,32 @@ describe('--json output matches the README', function () {
     return JSON.parse(run.stdout);
   }
 
-  it('the README documents every command that has --json', () => {
-    assert.deepEqual([...examples.keys()].sort(), ['config check', 'discover', 'doctor', 'inspect', 'refresh', 'status']);
+  it('the README documents every command that has --json', async () => {
+    const withJson: string[] = [];
+    for (const { name } of COMMANDS) {
+      const { usage } = name === 'discover' ? discoverCommand : await COMMAND_LOADERS[name]!();
+      if (!usage.includes('--json')) continue;
+      // `config check|show`: one example per action.
+      const actions = /^tokenenv \S+ ([a-z|]+) /.exec(usage)?.[1]?.split('|');
+      withJson.push(...(actions ? actions.map((action) => `${name} ${action}`) : [name]));
+    }
+    assert.deepEqual([...examples.keys()].sort(), withJson.sort());
+  });
+
+  it('config show: the documented keys, each of the documented type', async () => {
+    const shown = await json(['config', 'show', '--json']) as { accounts: Record<string, unknown>[]; tokens: Record<string, unknown>[] };
+    const doc = examples.get('config show') as { accounts: Record<string, unknown>[]; tokens: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(shown).sort(), Object.keys(doc).sort());
+    const always = { accounts: ['name', 'type', 'timeout'], tokens: ['name', 'account', 'path', 'minLifetime', 'refreshInterval'] };
+    for (const list of ['accounts', 'tokens'] as const) {
+      assert.ok(shown[list].length > 0, `no ${list}`);
+      for (const item of shown[list]) {
+        for (const key of always[list]) assert.ok(key in item, `config show: ${list}[] has no ${key}`);
+        for (const [key, value] of Object.entries(doc[list][0]!)) {
+          if (key in item) assert.equal(typeof item[key], typeof value, `config show: ${list}[].${key} is not a ${typeof value}`);
+        }
+      }
+    }
   });
 
   it('refresh, discover, doctor and config check', async () => {
