@@ -1,7 +1,7 @@
 // `npm run bench`: every figure is a ratio against a baseline measured in the same run, and ends
 // with a markdown table for the README's performance section. Every grant is a real
 // client-credentials grant at the demo issuer on loopback. Variables:
-//   BENCH_ONLY=discovery,refresh,storm,shell,watch,linear   some of them (default: all, ≈7–9 min)
+//   BENCH_ONLY=discovery,startup,storm,shell,watch,linear   some of them (default: all, ≈12–15 min)
 //   BENCH_QUICK=1              fewer rounds, shorter waits, smaller sizes (≈2–3 min)
 //   BENCH_SETTLE_SECONDS, BENCH_QUIET_SECONDS   the watcher's rest and quiet period (30/60; quick 10/10)
 //   BENCH_LINEAR_TOKENS=1000,20000, BENCH_LINEAR_BUDGET=180   linearity sizes, seconds per first pass
@@ -10,13 +10,13 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchDiscovery } from './discovery.js';
 import { benchLinear } from './linear.js';
 import { markdownTable, QUICK } from './measure.js';
-import { benchRefresh } from './refresh.js';
 import { benchShell } from './shell.js';
+import { benchStartup } from './startup.js';
 import { benchStorm } from './storm.js';
 import { benchWatch } from './watch.js';
 
 const benches: Record<string, () => boolean | Promise<boolean>> = {
-  discovery: benchDiscovery, refresh: benchRefresh, storm: benchStorm, shell: benchShell, watch: benchWatch, linear: benchLinear,
+  discovery: benchDiscovery, startup: benchStartup, storm: benchStorm, shell: benchShell, watch: benchWatch, linear: benchLinear,
 };
 const only = process.env.BENCH_ONLY?.split(',');
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start, Node ${process.version}${QUICK ? ', BENCH_QUICK=1' : ''}`;

@@ -87,7 +87,7 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
       // Someone else may have refreshed while we waited for the lock.
       const current = await assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
       if (keep(current)) return result('kept', current, `${current.reason} (refreshed by another process)`);
-      const source = options.source ?? createSource(account);
+      const source = options.source ?? await createSource(account);
       let fetched;
       try {
         const raw = await source.fetch(

@@ -1,19 +1,16 @@
 import type { AccountConfig } from '../config/config.js';
-import { ClientCredentialsSource } from './client-credentials.js';
-import { CommandSource } from './command.js';
-import { FileSource } from './file.js';
-import { HtgettokenSource } from './htgettoken.js';
-import { OidcAgentSource } from './oidc-agent.js';
 import type { TokenSource } from './source.js';
 
 export { SourceError, redact, type TokenSource, type TokenRequest, type SourceContext } from './source.js';
 
-export function createSource(account: AccountConfig): TokenSource {
+/** The source of an account, with only its own type's code loaded: a client-credentials refresh
+ * need not load the command runner, nor a command source the HTTP client. */
+export async function createSource(account: AccountConfig): Promise<TokenSource> {
   switch (account.type) {
-    case 'oidc-agent': return new OidcAgentSource(account);
-    case 'client-credentials': return new ClientCredentialsSource(account);
-    case 'htgettoken': return new HtgettokenSource(account);
-    case 'command': return new CommandSource(account.command ?? [], account.name);
-    case 'file': return new FileSource(account.path!, account.name);
+    case 'oidc-agent': return new (await import('./oidc-agent.js')).OidcAgentSource(account);
+    case 'client-credentials': return new (await import('./client-credentials.js')).ClientCredentialsSource(account);
+    case 'htgettoken': return new (await import('./htgettoken.js')).HtgettokenSource(account);
+    case 'command': return new (await import('./command.js')).CommandSource(account.command ?? [], account.name);
+    case 'file': return new (await import('./file.js')).FileSource(account.path!, account.name);
   }
 }

@@ -1,6 +1,6 @@
 /* Runs argv[1..] with stdin and stdout on /dev/null and prints its wall time and CPU time
  * (user + system, from wait4's rusage) in microseconds: "WALL CPU STATUS". Used by
- * bench/perf-goals.ts: on a loaded machine CPU time is the steadier figure. */
+ * bench/startup.ts: on a loaded machine CPU time is the steadier figure. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/resource.h>
