@@ -3,11 +3,12 @@
 // pastes each fix into bash, as a user would, and runs doctor again in that same shell.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
 import { privateTmpAvailable, repoRoot, runTokenenv, wrapCommand, type CliOptions } from '../support/cli.js';
 import { Mint, mintConfig } from '../support/mint.js';
+import { createAccount, loadedAccounts, startOidcAgent, unloadAccount, type OidcAgent } from '../support/oidc-agent.js';
 import { requireCommands, requirePeer } from '../support/peers.js';
 import { fakeJwt, isRoot, Sandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -20,6 +21,12 @@ interface Check {
 }
 
 const MARK = '--- doctor again ---';
+
+/** What a user types at a terminal once `prompt` shows. */
+interface Terminal {
+  prompt: RegExp;
+  type: string;
+}
 const now = () => Math.floor(Date.now() / 1000);
 
 describe('tokenenv doctor', function () {
@@ -90,17 +97,37 @@ describe('tokenenv doctor', function () {
     });
     after(() => issuer?.close());
 
-    /** bash, in the private /tmp, with `env`; asynchronous, since the issuer answers from here. */
-    function bash(script: string, shellEnv: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
-      const [file, ...args] = wrapCommand(['bash', '-c', script], { privateTmp: box.tmp });
+    /**
+     * bash, in the private /tmp, with `env`; asynchronous, since the issuer answers from here.
+     * With `terminal`, bash runs on a pseudo-terminal (util-linux script), and `terminal.type` is
+     * typed there, with Enter, once `terminal.prompt` shows (colours aside): as a user answers a password prompt.
+     */
+    function bash(script: string, shellEnv: Record<string, string>, terminal?: Terminal): Promise<{ status: number; stdout: string; stderr: string }> {
+      const argv = terminal ? ['script', '-qec', `bash ${box.write('pasted.sh', script)}`, '/dev/null'] : ['bash', '-c', script];
+      const [file, ...args] = wrapCommand(argv, { privateTmp: box.tmp });
       return new Promise((resolve, reject) => {
-        const child = spawn(file!, args, { env: shellEnv, cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(file!, args, { env: shellEnv, cwd: box.dir, stdio: [terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+        // A prompt that never shows must not hang the test past its own timeout.
+        const timer = terminal ? setTimeout(() => child.kill('SIGKILL'), 25_000) : undefined;
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (d) => { stdout += d; });
-        child.stderr.on('data', (d) => { stderr += d; });
+        let typed = false;
+        child.stdout!.on('data', (d) => {
+          stdout += d;
+          if (terminal && !typed && terminal.prompt.test(stdout.replace(/\x1b\[[\d;]*m/g, ''))) {
+            typed = true;
+            child.stdin!.write(`${terminal.type}\r`);
+          }
+        });
+        child.stderr!.on('data', (d) => { stderr += d; });
         child.on('error', reject);
-        child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          child.stdin?.destroy();
+          // The password was typed at a prompt that does not echo it (nor may anything print it).
+          if (terminal && stdout.includes(terminal.type)) reject(new Error('what was typed at the terminal shows in its output'));
+          else resolve({ status: code ?? -1, stdout, stderr });
+        });
       });
     }
 
@@ -112,9 +139,10 @@ describe('tokenenv doctor', function () {
     /**
      * Doctor prints `fix` for `check`; pasted into bash (then doctor, in the
      * same shell), the check is no longer a problem. `answer` completes a fix that asks on a
-     * terminal (setup) with the flags that answer its questions.
+     * terminal (setup) with the flags that answer its questions; `terminal` runs the shell on a
+     * terminal and types the answer to a prompt (a password).
      */
-    async function fixResolves(check: string, fix: string | RegExp, options: { env?: Record<string, string>; args?: string; answer?: (fix: string) => string } = {}): Promise<Check[]> {
+    async function fixResolves(check: string, fix: string | RegExp, options: { env?: Record<string, string>; args?: string; answer?: (fix: string) => string; terminal?: Terminal } = {}): Promise<Check[]> {
       const shellEnv = options.env ?? env;
       const args = options.args ?? '';
       const before = (await doctor(shellEnv, args)).find((c) => c.check === check && c.fix);
@@ -124,7 +152,7 @@ describe('tokenenv doctor', function () {
       else assert.match(before.fix!, fix);
       const pasted = options.answer ? options.answer(before.fix!) : before.fix!;
       const again = `if type tokenenv_doctor >/dev/null 2>&1; then tokenenv_doctor --json ${args}; else tokenenv doctor --json ${args}; fi`;
-      const result = await bash(`${pasted}\necho '${MARK}'\n${again}`, shellEnv);
+      const result = await bash(`${pasted}\necho '${MARK}'\n${again}`, shellEnv, options.terminal);
       assert.ok(result.stdout.includes(MARK), `the fix failed (${result.status}): ${result.stderr}`);
       const after = (JSON.parse(result.stdout.slice(result.stdout.indexOf(MARK) + MARK.length)) as { checks: Check[] }).checks;
       // A problem is gone; a piece of information (with a command that completes it) turns ok.
@@ -140,6 +168,16 @@ describe('tokenenv doctor', function () {
       const secret = box.write('robot.secret', 'robot-secret-1c9e\n');
       const after = await fixResolves('discovery', 'tokenenv setup NAME', {
         env: noConfig,
+        answer: (fix) => `${fix.replace('NAME', 'robot')} --client-credentials --client-id robot --client-secret-file ${secret} --issuer ${issuer.url} --can storage-read`,
+      });
+      // The same fix stood on the config line ("setup creates one").
+      assert.deepEqual([level(after, 'discovery'), level(after, 'config')], ['ok', 'ok']);
+    });
+
+    it('a config with no token: tokenenv setup NAME adds the first', async () => {
+      box.write('config.ini', `[account mint]\ncommand = ${mint.script}\n`);
+      const secret = box.write('robot.secret', 'robot-secret-1c9e\n');
+      const after = await fixResolves('discovery', 'tokenenv setup NAME', {
         answer: (fix) => `${fix.replace('NAME', 'robot')} --client-credentials --client-id robot --client-secret-file ${secret} --issuer ${issuer.url} --can storage-read`,
       });
       assert.equal(level(after, 'discovery'), 'ok');
@@ -186,6 +224,53 @@ describe('tokenenv doctor', function () {
         env: noConfig,
         answer: (fix) => `${fix.replace('NAME', 'robot')} --client-credentials --client-id robot --client-secret-file ${secret} --issuer ${issuer.url} --can storage-read`,
       });
+    });
+
+    it('a token whose exp is not a number: refresh --force', async () => {
+      box.write(token(), `${fakeJwt({ iat: now() - 60, exp: 'tomorrow' })}\n`);
+      assert.equal(level(await fixResolves('expiry', 'tokenenv refresh --force default'), 'expiry'), 'ok');
+    });
+
+    it('BEARER_TOKEN that is no token: unset it', async () => {
+      box.write(token(), jwt(1800));
+      const after = await fixResolves('discovery', 'unset BEARER_TOKEN', { env: { ...env, BEARER_TOKEN: 'not a token' } });
+      assert.equal(level(after, 'discovery'), 'ok');
+    });
+
+    it('no token in the file the config writes: refresh --force', async () => {
+      box.write(token(), 'not a token\n');
+      assert.equal(level(await fixResolves('discovery', 'tokenenv refresh --force default'), 'discovery'), 'ok');
+    });
+
+    it('no token in the file BEARER_TOKEN_FILE names, no config: unset it', async () => {
+      box.write(token(), jwt(1800));
+      const noConfig = { ...env, TOKENENV_CONFIG: '', XDG_CONFIG_HOME: box.path('config') };
+      const after = await fixResolves('discovery', 'unset BEARER_TOKEN_FILE', { env: { ...noConfig, BEARER_TOKEN_FILE: box.write('junk', 'not a token\n') } });
+      assert.equal(level(after, 'discovery'), 'ok');
+    });
+
+    it('no token in a file another tool wrote where discovery looks: remove it and get one', async () => {
+      box.write('config.ini', mintConfig(mint, { ce1: { audience: 'ce1.example.org:9619' } }));
+      box.write(token(), 'not a token\n');
+      const after = await fixResolves('discovery', `rm -f ${token()} && tokenenv refresh ce1 && export BEARER_TOKEN_FILE=${token()}-tokenenv-ce1`);
+      assert.equal(level(after, 'discovery'), 'ok');
+    });
+
+    it('BEARER_TOKEN_FILE naming a directory: unset it', async () => {
+      box.write(token(), jwt(1800));
+      mkdirSync(box.path('a-directory'));
+      const after = await fixResolves('discovery', 'unset BEARER_TOKEN_FILE', { env: { ...env, BEARER_TOKEN_FILE: box.path('a-directory') } });
+      assert.equal(level(after, 'discovery'), 'ok');
+    });
+
+    it('a config with a problem, or a syntax error: no fix line (an edit; each problem says what to change)', async () => {
+      box.write('config.ini', `${mintConfig(mint, { default: {} })}min_lifetime = soon\n`);
+      const problem = (await doctor(env)).filter((c) => c.check === 'config');
+      assert.deepEqual(problem.map((c) => [c.level, c.fix]), [['fail', null], ['fail', null]]);
+      assert.match(problem[1]!.detail, /config\.ini:\d+: key "min_lifetime" .*whole number of seconds/);
+      box.write('config.ini', '[token default\n');
+      const syntax = (await doctor(env)).filter((c) => c.check === 'config');
+      assert.deepEqual(syntax.map((c) => [c.level, c.fix]), [['fail', null]]);
     });
 
     it('a token file readable by others: chmod 600', async () => {
@@ -273,6 +358,79 @@ describe('tokenenv doctor', function () {
         answer: (fix) => `${fix} >/dev/null; trap 'oidc-agent-service kill >/dev/null 2>&1' EXIT`,
       });
       assert.equal(level(result, 'oidc-agent'), 'ok');
+    });
+
+    it('OIDC_SOCK naming an agent that is gone: eval "$(oidc-agent-service use)"', async function () {
+      requireCommands(this, 'oidc-agent', 'oidc-agent-service', 'oidc-add');
+      box.write('config.ini', '[account wlcg]\noidc_account = wlcg\npassword_file = /dev/null\n[token default]\naccount = wlcg\n');
+      box.write(token(), jwt(1800));
+      mkdirSync(env.HOME!, { recursive: true });
+      const result = await fixResolves('oidc-agent', 'eval "$(oidc-agent-service use)"', {
+        env: { ...env, OIDC_SOCK: box.path('gone.sock') },
+        answer: (fix) => `trap 'oidc-agent-service kill >/dev/null 2>&1' EXIT; ${fix} >/dev/null`,
+      });
+      assert.equal(level(result, 'oidc-agent'), 'ok');
+    });
+
+    it("the config's oidc_sock unreachable: no fix for the agent, and no refresh offered for its token", async function () {
+      requireCommands(this, 'oidc-add');
+      box.write('config.ini', `[account wlcg]\noidc_account = wlcg\noidc_sock = ${box.path('gone.sock')}\n[token default]\naccount = wlcg\n`);
+      const checks = await doctor(env);
+      assert.deepEqual(checks.filter((c) => c.check === 'discovery' || c.check === 'oidc-agent').map((c) => [c.check, c.level, c.fix]),
+        [['discovery', 'fail', null], ['oidc-agent', 'fail', null]]);
+    });
+
+    describe('an oidc-agent account on disk, encrypted, not loaded (real oidc-agent)', () => {
+      const password = 'typed-at-the-prompt-5d2e';
+      /** oidc-add's prompt, as a user answers it: the password and Enter. */
+      const typing: Terminal = { prompt: /password[^\n]*:\s*$/i, type: password };
+      let agent: OidcAgent | undefined;
+      let agentEnv: Record<string, string>;
+
+      /** The account `wlcg` (the demo issuer's robot client) in the HOME of the shell, its
+       * password only in the user's head; the agent that created it still running, or not. */
+      async function unloadedAccount(keepAgent: boolean): Promise<void> {
+        agent = await startOidcAgent(box.path('agent'));
+        const refreshToken = await issuer.mintRefreshToken('robot', { scope: 'openid offline_access storage.read:/' });
+        const { passwordFile } = await createAccount(agent, { name: 'wlcg', issuerUrl: issuer.url, clientId: 'robot', clientSecret: 'robot-secret-1c9e',
+          refreshToken, password, scopes: ['openid', 'offline_access', 'storage.read:/'] });
+        rmSync(passwordFile);
+        await unloadAccount(agent, 'wlcg');
+        agentEnv = { ...env, HOME: agent.home, ...(keepAgent ? { OIDC_SOCK: agent.socket } : {}) };
+        if (!keepAgent) await agent.stop();
+        box.write('config.ini', '[account wlcg]\noidc_account = wlcg\n[token default]\naccount = wlcg\n');
+      }
+      afterEach(async () => {
+        await agent?.stop();
+        agent = undefined;
+      });
+
+      it('oidc-add NAME, the password typed at its prompt', async function () {
+        requireCommands(this, 'oidc-agent', 'oidc-add', 'oidc-gen', 'script');
+        await unloadedAccount(true);
+        box.write(token(), jwt(1800));
+        const after = await fixResolves('account wlcg', 'oidc-add wlcg', { env: agentEnv, terminal: typing });
+        assert.equal(level(after, 'account wlcg'), 'ok');
+        assert.deepEqual(await loadedAccounts(agent!), ['wlcg']);
+      });
+
+      it('and no token: the refresh fix loads the account first', async function () {
+        requireCommands(this, 'oidc-agent', 'oidc-add', 'oidc-gen', 'oidc-token', 'script');
+        await unloadedAccount(true);
+        const after = await fixResolves('discovery', 'oidc-add wlcg && tokenenv refresh default', { env: agentEnv, terminal: typing });
+        assert.deepEqual([level(after, 'discovery'), level(after, 'account wlcg')], ['ok', 'ok']);
+      });
+
+      it('and no agent, no token: the refresh fix starts the agent and loads the account first', async function () {
+        requireCommands(this, 'oidc-agent', 'oidc-agent-service', 'oidc-add', 'oidc-gen', 'oidc-token', 'script');
+        await unloadedAccount(false);
+        const after = await fixResolves('discovery', 'eval "$(oidc-agent-service use)" && oidc-add wlcg && tokenenv refresh default', {
+          env: agentEnv,
+          answer: (fix) => `trap 'oidc-agent-service kill >/dev/null 2>&1' EXIT; ${fix}`,
+          terminal: typing,
+        });
+        assert.deepEqual([level(after, 'discovery'), level(after, 'oidc-agent'), level(after, 'account wlcg')], ['ok', 'ok', 'ok']);
+      });
     });
   });
 

@@ -247,7 +247,7 @@ token_path = /tmp/x
       const file = box.write('config.ini', `[account robot]\ntoken_request_url = https://iam.example/token  # here\nclient_id = r\nclient_secret_file = ${secret}\n[token t]\naccount = robot\ntoken_path = ${box.path('t.token')}\n`);
       const result = runTokenenv(['doctor', '--config', file], { env: { ...env(), PATH: '/usr/bin:/bin' }, privateTmp: box.tmp });
       assert.equal(result.status, 1);
-      assert.match(result.stdout, /^FAIL +config +.*config\.ini: 1 problem\(s\)\n +fix: tokenenv config check$/m);
+      assert.match(result.stdout, /^FAIL +config +.*config\.ini: 1 problem\(s\), each below with what to change$/m);
       assert.match(result.stdout, /^FAIL +config +.*:4: key "client_secret_file" in \[account robot\]: .*open\.secret: holds a secret and is readable by every user \(mode 0644\): chmod 600 /m);
       assert.match(result.stdout, /^WARN +config +.*:2: key "token_request_url" in \[account robot\]: the value has " #" in it/m);
       box.write('config.ini', commandConfig(), 0o666);

@@ -3,7 +3,7 @@ import { lstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { wouldAccept } from '../../token/acceptance.js';
 import { decodeClaims, type JwtClaims } from '../../token/claims.js';
-import { findConfigFile, loadConfig, type Config, type LoadedConfig } from '../../config/config.js';
+import { findConfigFile, loadConfig, type AccountConfig, type Config, type LoadedConfig, type TokenConfig } from '../../config/config.js';
 import { hasCode } from '../../core/errors.js';
 import { discoverTokenSync, explainDiscovery, tokenLocation, type DiscoveryStep } from '../../discovery/discovery.js';
 import { defaultToken } from '../../refresh/targets.js';
@@ -31,6 +31,23 @@ interface FixContext {
   config: Config | undefined;
   /** ` --config FILE` when doctor was given one, so that the fix reads the same config. */
   configOption: string;
+  /** The command that must come before a refresh from this account (by section name): start the
+   * agent, load the account; null when no command can (the config's oidc_sock unreachable). */
+  accountFirst: Map<string, string | null>;
+}
+
+/** `first && next`, or `first` alone when nothing can follow it. */
+function andThen(first: string, next: string | undefined): string {
+  return next ? `${first} && ${next}` : first;
+}
+
+/** The refresh of one configured token, after what its account needs first; undefined when
+ * refresh cannot work in this state. */
+function refreshFix(context: FixContext, token: TokenConfig, force = false): string | undefined {
+  const first = context.accountFirst.get(token.account);
+  if (first === null) return undefined;
+  const refresh = `tokenenv refresh${context.configOption}${force ? ' --force' : ''} ${token.name}`;
+  return first ? `${first} && ${refresh}` : refresh;
 }
 
 function shellWord(text: string): string {
@@ -38,21 +55,22 @@ function shellWord(text: string): string {
 }
 
 /** The command that puts a fresh token at `path` (default: where discovery looks): refresh the
- * configured token written there; else the default token, exported; with no config, setup. */
-function getTokenFix(context: FixContext, path: string | undefined, force = false): string {
+ * configured token written there; else the default token, exported; with no config, setup.
+ * Undefined when refresh cannot work in this state (its account cannot be made usable). */
+function getTokenFix(context: FixContext, path: string | undefined, force = false): string | undefined {
   const { config, configOption } = context;
   if (!config) return `tokenenv setup${configOption} NAME`;
-  const refresh = `tokenenv refresh${configOption}${force ? ' --force' : ''}`;
   const target = path ?? tokenLocation(context.environment).path;
   const there = config.tokens.find((t) => t.path === target);
-  if (there) return `${refresh} ${there.name}`;
+  if (there) return refreshFix(context, there, force);
   const other = defaultToken(config) ?? config.tokens[0];
   if (!other) return `tokenenv setup${configOption} NAME`;
-  return `${refresh} ${other.name} && export BEARER_TOKEN_FILE=${shellWord(other.path)}`;
+  const refresh = refreshFix(context, other, force);
+  return refresh && `${refresh} && export BEARER_TOKEN_FILE=${shellWord(other.path)}`;
 }
 
 /** A token that discovery found at `step` needs replacing (expired, invalid). */
-function replaceTokenFix(context: FixContext, step: number, path: string | undefined, force = false): string {
+function replaceTokenFix(context: FixContext, step: number, path: string | undefined, force = false): string | undefined {
   return step === 1 ? 'unset BEARER_TOKEN' : getTokenFix(context, path, force);
 }
 
@@ -78,11 +96,16 @@ function discoveryErrorFix(context: FixContext, code: string | undefined, step: 
     if (stat && stat.uid === euid && stat.isFile()) return { fix: `chmod 600 ${shellWord(path)}` };
     if (step.step === 2) return { fix: 'unset BEARER_TOKEN_FILE' };
     if (!stat || !canRemove(path, euid)) return { note: `; only its owner or root can remove ${path}` };
-    return { fix: `rm -rf ${shellWord(path)} && ${getTokenFix(context, path)}` };
+    return { fix: andThen(`rm -rf ${shellWord(path)}`, getTokenFix(context, path)) };
   }
-  // An invalid or oversized token.
-  if (context.config?.tokens.some((t) => t.path === path)) return { fix: getTokenFix(context, path, true) };
-  return { fix: step.step === 2 ? 'unset BEARER_TOKEN_FILE' : `rm -f ${shellWord(path)}` };
+  // An invalid or oversized token: refresh the file the config writes; drop the variable; else
+  // remove what another tool left, and get a token.
+  if (context.config?.tokens.some((t) => t.path === path)) return optionalFix(getTokenFix(context, path, true));
+  return { fix: step.step === 2 ? 'unset BEARER_TOKEN_FILE' : andThen(`rm -f ${shellWord(path)}`, getTokenFix(context, path)) };
+}
+
+function optionalFix(fix: string | undefined): { fix?: string } {
+  return fix ? { fix } : {};
 }
 
 const OPTIONS = {
@@ -133,7 +156,7 @@ function discoveryChecks(context: FixContext): Discovered {
   const explanation = explainDiscovery(environment);
   if (!explanation.found) {
     const failed = explanation.steps.find((s) => s.outcome === 'failed');
-    const { fix, note } = failed ? discoveryErrorFix(context, explanation.errorCode, failed) : { fix: getTokenFix(context, undefined) };
+    const { fix, note }: { fix?: string; note?: string } = failed ? discoveryErrorFix(context, explanation.errorCode, failed) : optionalFix(getTokenFix(context, undefined));
     checks.push({ check: 'discovery', level: 'fail', detail: `${explanation.error ?? 'no token'}${note ?? ''}`, ...(fix ? { fix } : {}) });
     return { checks };
   }
@@ -144,7 +167,7 @@ function discoveryChecks(context: FixContext): Discovered {
   const exposedIn = found.path && stat && (stat.mode & 0o004) ? reachableByOthers(found.path) : undefined;
   if (exposedIn) {
     checks.push({ check: 'token file mode', level: 'fail', detail: `${found.path} is readable by everyone (mode ${(stat!.mode & 0o777).toString(8).padStart(4, '0')}) in ${exposedIn}, which others can enter: any local user can take the token; after chmod, get a new one: this one may have been copied`,
-      fix: `chmod 600 ${shellWord(found.path!)} && ${getTokenFix(context, found.path, true)}` });
+      fix: andThen(`chmod 600 ${shellWord(found.path!)}`, getTokenFix(context, found.path, true)) });
   }
   const located = { step: found.step, ...(found.path ? { path: found.path, mode: stat!.mode & 0o777 } : {}) };
   for (const step of found.steps) {
@@ -155,7 +178,7 @@ function discoveryChecks(context: FixContext): Discovered {
         // A BEARER_TOKEN_FILE naming a missing file: fetch it when the config writes it, else drop the variable.
         const managed = context.config?.tokens.find((t) => t.path === step.path);
         checks.push({ check: 'BEARER_TOKEN_FILE', level: 'warn', detail: warning,
-          fix: managed ? `tokenenv refresh${context.configOption} ${managed.name}` : 'unset BEARER_TOKEN_FILE' });
+          fix: (managed && refreshFix(context, managed)) ?? 'unset BEARER_TOKEN_FILE' });
       }
     }
   }
@@ -173,16 +196,16 @@ function discoveryChecks(context: FixContext): Discovered {
   }
   const now = environment.now();
   if (claims.malformed.exp) {
-    checks.push({ check: 'expiry', level: 'fail', detail: `its exp claim is ${claims.malformed.exp}: every service refuses it`, fix: replaceTokenFix(context, found.step, found.path, true) });
+    checks.push({ check: 'expiry', level: 'fail', detail: `its exp claim is ${claims.malformed.exp}: every service refuses it`, ...optionalFix(replaceTokenFix(context, found.step, found.path, true)) });
   } else if (claims.expiresAt !== undefined) {
     const left = claims.expiresAt - now;
     // Short-lived issuers: "soon" is at most half the token's whole lifetime, so that a new token passes.
     const lifetime = claims.issuedAt === undefined ? undefined : claims.expiresAt - claims.issuedAt;
     const soon = Math.min(300, lifetime === undefined ? 300 : lifetime / 2);
     checks.push(left <= 0
-      ? { check: 'expiry', level: 'fail', detail: `expired ${formatDuration(-left)} ago; the watcher keeps tokens fresh`, fix: replaceTokenFix(context, found.step, found.path) }
+      ? { check: 'expiry', level: 'fail', detail: `expired ${formatDuration(-left)} ago; the watcher keeps tokens fresh`, ...optionalFix(replaceTokenFix(context, found.step, found.path)) }
       : left < soon
-        ? { check: 'expiry', level: 'warn', detail: `${formatDuration(left)} left`, fix: replaceTokenFix(context, found.step, found.path, true) }
+        ? { check: 'expiry', level: 'warn', detail: `${formatDuration(left)} left`, ...optionalFix(replaceTokenFix(context, found.step, found.path, true)) }
         : { check: 'expiry', level: 'ok', detail: `${formatDuration(left)} left` });
   }
   if (claims.issuedAt !== undefined && claims.issuedAt - now > 60) {
@@ -193,33 +216,50 @@ function discoveryChecks(context: FixContext): Discovered {
   return { checks, claims, ...located };
 }
 
-async function agentChecks(config: Config, environment: TokenEnvironment): Promise<Check[]> {
+interface AgentState {
+  checks: Check[];
+  /** FixContext.accountFirst: what each oidc-agent account needs before a refresh can use it. */
+  accountFirst: Map<string, string | null>;
+}
+
+const START_AGENT = 'eval "$(oidc-agent-service use)"';
+
+/** The agent reachable, each account loaded (or loadable with its password_file); checked
+ * before discovery, since a refresh fix needs what these fixes do first. */
+async function agentChecks(config: Config, environment: TokenEnvironment): Promise<AgentState> {
   const accounts = [...config.accounts.values()].filter((a) => a.type === 'oidc-agent');
-  if (!accounts.length) return [];
-  const checks: Check[] = [];
+  const accountFirst = new Map<string, string | null>();
+  if (!accounts.length) return { checks: [], accountFirst };
+  const load = (account: AccountConfig) => `oidc-add ${shellWord(account.oidcAccount ?? account.name)}`;
+  /** A fresh agent has nothing loaded: tokenenv loads an account with a password_file, the user the others. */
+  const noAgent = (check: Check, fixable: boolean): AgentState => {
+    for (const a of accounts) accountFirst.set(a.name, fixable ? (a.passwordFile ? START_AGENT : `${START_AGENT} && ${load(a)}`) : null);
+    return { checks: [check], accountFirst };
+  };
   const socket = accounts.find((a) => a.oidcSock)?.oidcSock ?? envValue(environment.env, 'OIDC_SOCK');
   if (!socket) {
-    return [{ check: 'oidc-agent', level: 'fail', detail: 'no agent: OIDC_SOCK is not set (or set oidc_sock in the [account])', fix: 'eval "$(oidc-agent-service use)"' }];
+    return noAgent({ check: 'oidc-agent', level: 'fail', detail: 'no agent: OIDC_SOCK is not set (or set oidc_sock in the [account])', fix: START_AGENT }, true);
   }
   const env = { ...environment.env, OIDC_SOCK: socket } as NodeJS.ProcessEnv;
   const loaded = await probe('oidc-add', ['--loaded'], env) ?? { ok: false, out: 'oidc-add: not installed or not on PATH' };
   if (!loaded.ok) {
     // A socket from the environment: start (or find) the user's agent; one named in the config is the config's to fix.
     const fromEnv = !accounts.some((a) => a.oidcSock);
-    return [{ check: 'oidc-agent', level: 'fail', detail: `cannot reach the agent at ${socket}: ${loaded.out.trim().split('\n').pop() ?? ''}${fromEnv ? '' : ' (oidc_sock in the config)'}`,
-      ...(fromEnv ? { fix: 'eval "$(oidc-agent-service use)"' } : {}) }];
+    return noAgent({ check: 'oidc-agent', level: 'fail', detail: `cannot reach the agent at ${socket}: ${loaded.out.trim().split('\n').pop() ?? ''}${fromEnv ? '' : ' (oidc_sock in the config)'}`,
+      ...(fromEnv ? { fix: START_AGENT } : {}) }, fromEnv);
   }
-  checks.push({ check: 'oidc-agent', level: 'ok', detail: `agent reachable at ${socket}` });
+  const checks: Check[] = [{ check: 'oidc-agent', level: 'ok', detail: `agent reachable at ${socket}` }];
   for (const account of accounts) {
     const name = account.oidcAccount ?? account.name;
     const isLoaded = loaded.out.split(/\s+/).includes(name);
+    if (!isLoaded && !account.passwordFile) accountFirst.set(account.name, load(account));
     checks.push(isLoaded
       ? { check: `account ${name}`, level: 'ok', detail: 'loaded in the agent' }
       : account.passwordFile
         ? { check: `account ${name}`, level: 'info', detail: 'not loaded: tokenenv loads it with its password_file at the next refresh' }
-        : { check: `account ${name}`, level: 'warn', detail: 'not loaded (or set password_file, and tokenenv loads it)', fix: `oidc-add ${shellWord(name)}` });
+        : { check: `account ${name}`, level: 'warn', detail: 'not loaded (or set password_file, and tokenenv loads it)', fix: load(account) });
   }
-  return checks;
+  return { checks, accountFirst };
 }
 
 async function clientChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
@@ -294,11 +334,12 @@ function endpointChecks(config: Config, claims: JwtClaims | undefined): Check[] 
 }
 
 /** The config: usable or not, then each problem and warning on a line of its own (a file others
- * could have written, a secret others can read, an inline comment...). */
+ * could have written, a secret others can read, an inline comment...). No fix line: an edit of
+ * the file is no command to paste; each problem's line says what to change. */
 function configChecks(file: string, loaded: LoadedConfig): Check[] {
   const { config, problems, warnings } = loaded;
   const checks: Check[] = [problems.length
-    ? { check: 'config', level: 'fail', detail: `${file}: ${problems.length} problem(s)`, fix: 'tokenenv config check' }
+    ? { check: 'config', level: 'fail', detail: `${file}: ${problems.length} problem(s), each below with what to change` }
     : { check: 'config', level: 'ok', detail: `${file}: ${config.accounts.size} account(s), ${config.tokens.length} token(s)` }];
   for (const problem of problems) checks.push({ check: 'config', level: 'fail', detail: problem.message });
   for (const warning of warnings) checks.push({ check: 'config', level: 'warn', detail: warning.message.replace(': warning: ', ': ') });
@@ -341,15 +382,17 @@ Exit 0 when nothing failed (warnings allowed), 1 otherwise.`,
       if (!hasCode(error, 'ERR_CONFIG_NOT_FOUND', 'ERR_CONFIG')) throw error;
       configCheck = error.code === 'ERR_CONFIG_NOT_FOUND'
         ? [{ check: 'config', level: 'info', detail: `${error.message.split(';')[0]!}; setup creates one`, fix: `tokenenv setup${configOption} NAME` }]
-        : [{ check: 'config', level: 'fail', detail: error.message, fix: 'tokenenv config check' }];
+        // A syntax error, at the line it names: an edit, no command.
+        : [{ check: 'config', level: 'fail', detail: error.message }];
     }
+    const agent = config ? await agentChecks(config, environment) : { checks: [], accountFirst: new Map() };
     // Fixes offer a refresh only when refresh can read the config.
-    const context: FixContext = { environment, config: usable ? config : undefined, configOption };
+    const context: FixContext = { environment, config: usable ? config : undefined, configOption, accountFirst: agent.accountFirst };
     const found = discoveryChecks(context);
     const { checks, claims } = found;
     checks.push(...configCheck);
     if (config) {
-      checks.push(...await agentChecks(config, environment));
+      checks.push(...agent.checks);
       const { pidFile } = watcherFiles(stateDirectory(environment.env), resolve(config.file!));
       const pid = runningWatcher(pidFile);
       checks.push(pid
