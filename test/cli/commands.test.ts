@@ -315,4 +315,18 @@ describe('tokenenv discover --export', () => {
       box.remove();
     }
   });
+
+  it('--token NAME: the file of that configured token, not the discovered one', () => {
+    const box = new Sandbox();
+    try {
+      const file = box.write('ce1.token', `${fakeToken()}\n`);
+      const source = box.write('source.token', `${fakeToken()}\n`);
+      const config = box.write('config.ini', `[account f]\ntype = file\npath = ${source}\n\n[token ce1]\naccount = f\ntoken_path = ${file}\n`);
+      const run = runTokenenv(['discover', '--export', '--token', 'ce1', '--config', config], { env: { BEARER_TOKEN_FILE: box.write('other.token', `${fakeToken()}\n`) } });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, `export BEARER_TOKEN_FILE='${file}'\n`);
+    } finally {
+      box.remove();
+    }
+  });
 });

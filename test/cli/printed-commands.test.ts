@@ -28,13 +28,17 @@ function invocations(text: string): string[] {
 describe('commands printed by the README and --help', () => {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
   const blocks = [...readme.matchAll(/```(?:sh|console)\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n');
+  // Inline code too: the "coming from" tables put tokenenv's command next to each tool's.
+  const spans = [...readme.matchAll(/`(tokenenv [^`\n]+)`/g)].map((m) => m[1]!).join('\n');
   const helpTexts = [runTokenenv(['--help']).stdout, ...COMMANDS.map((c) => runTokenenv(['help', c.name]).stdout)].join('\n');
-  const commands = [...new Set([...invocations(blocks), ...invocations(helpTexts)])];
+  const commands = [...new Set([...invocations(blocks), ...invocations(spans), ...invocations(helpTexts)])];
 
   it('finds the commands to check', () => {
     assert.ok(commands.includes('discover --explain'), commands.join('\n'));
     assert.ok(commands.includes('shell-path'));
     assert.ok(commands.some((c) => c.startsWith('demo')));
+    // From the "coming from htgettoken or oidc-agent" table.
+    assert.ok(commands.includes('discover --export'), commands.join('\n'));
   });
 
   it('each one names a command and options it knows', () => {
