@@ -12,7 +12,7 @@ import { UsageError } from '../core/errors.js';
 import { refreshTokenFile, type RefreshResult } from '../refresh/refresh.js';
 import { sameFile, type FileIdentity } from '../files/write.js';
 import { FileHints } from './file-hints.js';
-import { Limiter } from './limiter.js';
+import { forEachLimited, Limiter } from './limiter.js';
 import type { Logger } from './log.js';
 import { backoffMs, DEFAULT_JITTER_SECONDS, DEFAULT_RETRY, nextCheck, type RetryPolicy } from './schedule.js';
 import { StatusFileWriter, type WatchStatus } from './status-file.js';
@@ -67,8 +67,6 @@ export interface TokenWatcherEvents {
 interface Entry {
   token: TokenConfig;
   account: AccountConfig;
-  /** JSON of token and account, to tell a changed section on reload. */
-  signature: string;
   timer?: NodeJS.Timeout;
   nextAt: number | null;
   running?: Promise<void>;
@@ -144,7 +142,7 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     // First bring every token up to date, then watch, then check each once more (cheaply: only
     // what changed meanwhile costs a source call). Watching first would feed the watcher an event
     // for each file written at start: with hundreds of tokens in one directory, a storm.
-    await Promise.all(pending.map(([entry, reason]) => this.run(entry, reason)));
+    await this.runAll(pending);
     if (this.closed) return this;
     this.hints = new FileHints({
       onPath: (path) => this.onTokenPath(path),
@@ -188,18 +186,21 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
       this.byPath.delete(resolve(entry.token.path));
       counts.removed++;
     }
+    // A section is unchanged when its JSON is: computed here rather than kept with each entry
+    // (half a kilobyte a token), and once per account object, not once per token.
+    const accountJson = new Map<AccountConfig, string>();
+    const jsonOf = (account: AccountConfig) => accountJson.get(account) ?? accountJson.set(account, JSON.stringify(account)).get(account)!;
     for (const token of wanted) {
       const account = config.accounts.get(token.account)!;
-      const signature = JSON.stringify([token, account]);
       const existing = this.entries.get(token.name);
-      if (existing?.signature === signature) continue;
+      if (existing && JSON.stringify(existing.token) === JSON.stringify(token) && jsonOf(existing.account) === jsonOf(account)) continue;
       if (existing) {
         this.cancel(existing);
         counts.changed++;
       } else {
         counts.added++;
       }
-      const entry: Entry = { token, account, signature, nextAt: null, again: false, early: 0, fetchSeconds: 0, failures: 0 };
+      const entry: Entry = { token, account, nextAt: null, again: false, early: 0, fetchSeconds: 0, failures: 0 };
       this.entries.set(token.name, entry);
       if (existing) this.byPath.delete(resolve(existing.token.path));
       this.byPath.set(resolve(token.path), entry);
@@ -228,9 +229,15 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     const { added, removed, changed, pending } = this.apply(config);
     this.log.log('info', `config reloaded (${reason}): ${added} added, ${removed} removed, ${changed} changed, ${this.entries.size} watched`);
     this.hints?.update(this.tokenPaths());
-    for (const [entry, why] of pending) void this.run(entry, why);
+    void this.runAll(pending);
     this.statusWriter?.changed();
     this.emit('reloaded', { reason, added, removed, changed, watched: this.entries.size });
+  }
+
+  /** Checks `pending` a few at a time: 20,000 tokens at start must not become 20,000 waiting
+   * checks (each a chain of promises and closures) held at once. */
+  private async runAll(pending: [Entry, string][]): Promise<void> {
+    await forEachLimited(pending, PARALLEL_REFRESHES, ([entry, reason]) => this.run(entry, reason));
   }
 
   private async run(entry: Entry, reason: string): Promise<void> {

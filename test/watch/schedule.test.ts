@@ -1,7 +1,7 @@
 // The watcher's timing policy, in-process with pinned randomness.
 import assert from 'node:assert/strict';
 import { backoffMs, DEFAULT_RETRY, MIN_DELAY_MS, nextCheck } from '../../lib/watch/schedule.js';
-import { Limiter } from '../../lib/watch/limiter.js';
+import { forEachLimited, Limiter } from '../../lib/watch/limiter.js';
 
 describe('watcher schedule', () => {
   it('backs off from 2 s, doubling, capped at 60 s, with ±20 % jitter', () => {
@@ -54,5 +54,33 @@ describe('watcher schedule', () => {
     assert.deepEqual(await Promise.all(tasks), [0, 1, 2, 3, 4]);
     assert.equal(peak, 2);
     assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  });
+
+  it('forEachLimited: at most N at once, in order, and an item is not touched before a slot is free', async () => {
+    const items = Array.from({ length: 50 }, (_, i) => i);
+    const gates: (() => void)[] = [];
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const done = forEachLimited(items, 3, async (i) => {
+      running++;
+      peak = Math.max(peak, running);
+      started.push(i);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      running--;
+    });
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    await tick();
+    assert.deepEqual(started, [0, 1, 2], 'only the first three before any ends');
+    gates.shift()!();
+    await tick();
+    assert.deepEqual(started, [0, 1, 2, 3], 'the fourth once the first ends');
+    while (started.length < items.length || gates.length) {
+      gates.shift()?.();
+      await tick();
+    }
+    await done;
+    assert.equal(peak, 3);
+    assert.deepEqual(started, items);
   });
 });
