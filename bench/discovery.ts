@@ -1,15 +1,14 @@
 // Issue 2's figures: discoverTokenSync against a plain readFileSync of the same file, and the
-// whole `tokenenv discover` process against `node -e 0`; and the native floor (issue 13): a C
-// reader doing open, bounded read, trim and the b64token check, looped in one process likewise.
+// native floor (issue 13): a C reader doing open, bounded read, trim and the b64token check,
+// looped in one process likewise.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discoverTokenSync } from '../lib/index.js';
-import { compareCalls, compareProcesses, median, QUICK, record, report, timePerCall } from './measure.js';
+import { compareCalls, median, QUICK, record, report, timePerCall } from './measure.js';
 
-const bin = fileURLToPath(new URL('../../bin/tokenenv.cjs', import.meta.url));
 const readerSource = fileURLToPath(new URL('../../bench/native/reader.c', import.meta.url));
 const ROUNDS = QUICK ? 7 : 15;
 const CALLS = 20000;
@@ -72,9 +71,7 @@ export function benchDiscovery(): boolean {
     const alternate = () => ((flip = !flip) ? file : other);
     const cold = compareCalls(() => discoverTokenSync({ env: { BEARER_TOKEN_FILE: alternate() } }), () => readFileSync(alternate()), ROUNDS);
     report('discoverTokenSync, new content every call vs readFileSync', 'ns', cold, Infinity);
-    const env = { PATH: process.env.PATH, BEARER_TOKEN_FILE: file };
-    ok = report('tokenenv discover (whole process) vs node -e 0', 'ms',
-      compareProcesses([process.execPath, bin, 'discover'], [process.execPath, '-e', '0'], env, QUICK ? 15 : 40), 1.25) && ok;
+    // The whole `tokenenv discover` process against `node -e 0`: in startup.ts, with the other commands.
     return ok;
   } finally {
     rmSync(dir, { recursive: true, force: true });
