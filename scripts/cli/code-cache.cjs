@@ -6,13 +6,13 @@
 // is written, so that its flag hash is that of a plain `node`.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
-const Module = require('node:module');
 const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
+const { wrapSource } = require('./load.cjs');
 
 for (const filename of process.argv.slice(2)) {
   setFlagsFromString('--no-lazy');
-  const script = new Script(Module.wrap(readFileSync(filename, 'utf8')), { filename });
+  const script = new Script(wrapSource(readFileSync(filename, 'utf8')), { filename });
   setFlagsFromString('--lazy');
   writeFileSync(`${filename}.cache`, script.createCachedData());
 }

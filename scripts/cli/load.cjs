@@ -7,8 +7,13 @@
 'use strict';
 const { readFileSync } = require('node:fs');
 const { Script } = require('node:vm');
-const { wrap } = require('node:module');
 const { join } = require('node:path');
+
+/** A file's source as the function that runs it, as CommonJS has it. The cache is made from this
+ * very text (code-cache.cjs takes it from here): V8 accepts a cache only for the same source. */
+function wrapSource(source) {
+  return `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+}
 
 const modules = new Map();
 
@@ -33,7 +38,7 @@ function load(name) {
   // Registered before it runs, as require does, so that a cycle sees the partial exports.
   const module = { exports: {}, filename, id: filename, loaded: false };
   modules.set(name, module);
-  const script = new Script(wrap(readFileSync(filename, 'utf8')), { filename, cachedData });
+  const script = new Script(wrapSource(readFileSync(filename, 'utf8')), { filename, cachedData });
   script.runInThisContext()(module.exports, requireFromBundle, module, filename, __dirname);
   module.loaded = true;
   return module.exports;
@@ -41,5 +46,6 @@ function load(name) {
 
 /** The bundle files loaded so far, in order (for the bundle's tests). */
 load.loadedFiles = () => [...modules.keys()];
+load.wrapSource = wrapSource;
 
 module.exports = load;

@@ -70,12 +70,13 @@ describe('CLI bundle', () => {
 
   it('every file but those with import() has a code cache that this Node accepts', () => {
     const files = readdirSync(cliDir).filter((f) => f.endsWith('.cjs') && f !== 'load.cjs');
-    const script = `const { readFileSync } = require('node:fs'); const { Script } = require('node:vm'); const { wrap } = require('node:module');
+    const script = `const { readFileSync } = require('node:fs'); const { Script } = require('node:vm');
+      const { wrapSource } = require(${JSON.stringify(join(cliDir, 'load.cjs'))});
       const rejected = ${JSON.stringify(files)}.filter((f) => {
         const file = ${JSON.stringify(cliDir)} + '/' + f;
         const source = readFileSync(file, 'utf8');
         if (source.includes('import(')) return false;
-        return new Script(wrap(source), { filename: file, cachedData: readFileSync(file + '.cache') }).cachedDataRejected;
+        return new Script(wrapSource(source), { filename: file, cachedData: readFileSync(file + '.cache') }).cachedDataRejected;
       });
       process.stdout.write(JSON.stringify(rejected));`;
     const run = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
