@@ -15,8 +15,9 @@ import { randomHex } from '../core/random.js';
 export const MARKER_VARIABLE = 'TOKENENV_SOURCE_RUN';
 
 export interface ProcessTree {
-  /** The command's pid (also its process group id: it is spawned detached). */
-  pid: number;
+  /** The command's pid (also its process group id: it is spawned detached); unset until it is
+   * spawned, when only the marker can find it. */
+  pid?: number;
   /** The value of MARKER_VARIABLE in its environment. */
   marker: string;
   /** The command itself has exited and been reaped: its pid (and group id) may be reused, so
@@ -79,7 +80,7 @@ export function treeMembers(tree: ProcessTree): number[] | undefined {
   const members = new Set<number>();
   for (const entry of entries) {
     if (entry.pid === process.pid) continue;
-    const ours = !tree.exited && (entry.pid === tree.pid || entry.pgid === tree.pid);
+    const ours = !tree.exited && tree.pid !== undefined && (entry.pid === tree.pid || entry.pgid === tree.pid);
     if (ours || carriesMarker(entry.pid, needle)) members.add(entry.pid);
   }
   // The sessions that members started (setsid): whoever is in them came from the tree, even with
@@ -113,7 +114,7 @@ function kill(pid: number): void {
 /** Kills every process of the tree with SIGKILL; returns how many were found. Synchronous, so
  * that it can run in a signal handler right before the process exits. */
 export function killTree(tree: ProcessTree): number {
-  if (!tree.exited) kill(-tree.pid);
+  if (!tree.exited && tree.pid !== undefined) kill(-tree.pid);
   // A process with SIGKILL pending can no longer fork (Linux restarts the fork and the signal
   // wins), so each pass only has to find processes not yet killed. Until a scan finds none twice,
   // 10 ms apart: a process in the middle of exec may be missed by one scan.
@@ -159,9 +160,10 @@ function uninstall(): void {
 }
 
 /**
- * Registers a running command: while any is registered, SIGINT, SIGTERM and SIGHUP that nobody
- * else handles kill every registered tree, then end tokenenv with the same signal. Returns the
- * function that unregisters it.
+ * Registers a command, before it is spawned: while any is registered, SIGINT, SIGTERM and SIGHUP
+ * that nobody else handles kill every registered tree, then end tokenenv with the same signal.
+ * Registered after the spawn, a signal in between would end tokenenv by its default action and
+ * leave the command's tree running (seen under load). Returns the function that unregisters it.
  */
 export function track(tree: ProcessTree): () => void {
   running.add(tree);

@@ -27,15 +27,21 @@ export async function runSourceCommand(description: string, argv: string[], cont
   const [file, ...args] = argv;
   // Loaded here: a client-credentials refresh runs no command and need not pay for it (3 ms).
   const { spawn } = await import('node:child_process');
-  const marker = newMarker();
-  const child = spawn(file!, args, {
-    env: { ...context.env, ...extraEnv, [MARKER_VARIABLE]: marker },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // A process group of its own: not hit by the terminal's ^C, killed as a whole by us.
-    detached: true,
-  });
-  const tree: ProcessTree | undefined = child.pid === undefined ? undefined : { pid: child.pid, marker };
-  const untrack = tree ? track(tree) : () => undefined;
+  const tree: ProcessTree = { marker: newMarker() };
+  const untrack = track(tree);
+  let child;
+  try {
+    child = spawn(file!, args, {
+      env: { ...context.env, ...extraEnv, [MARKER_VARIABLE]: tree.marker },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: not hit by the terminal's ^C, killed as a whole by us.
+      detached: true,
+    });
+  } catch (error) {
+    untrack();
+    throw error;
+  }
+  tree.pid = child.pid;
   const stdout: Buffer[] = [];
   let stdoutBytes = 0;
   let stderr = Buffer.alloc(0);
@@ -52,7 +58,7 @@ export async function runSourceCommand(description: string, argv: string[], cont
     };
     const end = (why: Ending) => {
       if (settled) return;
-      if (tree) killTree(tree);
+      killTree(tree);
       // Abandon the pipes: whatever still holds them is no longer our business.
       child.stdout.destroy();
       child.stderr.destroy();
@@ -77,7 +83,7 @@ export async function runSourceCommand(description: string, argv: string[], cont
       finish(() => reject(new SourceError(`${description}: ${file}: ${reason}`)));
     });
     child.on('exit', () => {
-      if (tree) tree.exited = true;
+      tree.exited = true;
     });
     child.on('close', (code, signal) => {
       finish(() => resolve({
