@@ -57,12 +57,14 @@ export function compareProcesses(subject: string[], baseline: string[], env: Nod
   return result;
 }
 
-export function report(name: string, unit: string, r: { subject: number; baseline: number; ratio: number }, target: number): boolean {
+/** Prints and records one ratio; `note` adds a figure of the same run (e.g. the CPU ratio). */
+export function report(name: string, unit: string, r: { subject: number; baseline: number; ratio: number }, target: number, note?: string): boolean {
   const ok = r.ratio <= target;
   const fmt = (v: number) => (unit === 'ns' ? `${(v / 1000).toFixed(2)} µs` : `${v.toFixed(1)} ms`);
   const verdict = Number.isFinite(target) ? ` (target <= ${target}x) ${ok ? 'OK' : 'OVER TARGET'}` : ' (for information)';
-  console.log(`${name}: ${fmt(r.subject)} vs baseline ${fmt(r.baseline)} = ${r.ratio.toFixed(2)}x${verdict}`);
-  record(name, `${r.ratio.toFixed(2)}x (${fmt(r.subject)} vs ${fmt(r.baseline)})`, Number.isFinite(target) ? `≤ ${target}x` : '', Number.isFinite(target) ? ok : undefined);
+  const extra = note ? `; ${note}` : '';
+  console.log(`${name}: ${fmt(r.subject)} vs baseline ${fmt(r.baseline)} = ${r.ratio.toFixed(2)}x${extra}${verdict}`);
+  record(name, `${r.ratio.toFixed(2)}x (${fmt(r.subject)} vs ${fmt(r.baseline)}${extra})`, Number.isFinite(target) ? `≤ ${target}x` : '', Number.isFinite(target) ? ok : undefined);
   return ok;
 }
 

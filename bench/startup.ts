@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expiredJwt, issuerConfig, startBenchIssuer } from './issuer.js';
-import { median, QUICK, record, verdict } from './measure.js';
+import { median, QUICK, report, verdict } from './measure.js';
 import { fakeJwt, fileLab } from './watchers.js';
 
 const bin = fileURLToPath(new URL('../../bin/tokenenv.cjs', import.meta.url));
@@ -45,15 +45,10 @@ function timeInterleaved(runtime: string, commands: Timed[]): Map<string, Times>
   return new Map([...samples].map(([name, s]) => [name, { wall: median(s.wall), cpu: median(s.cpu) }]));
 }
 
-/** Prints and records `subject` against `baseline` (wall time: the target; CPU: steadier under load). */
+/** `subject` against `baseline`: wall time (the target), with the CPU ratio (steadier under load). */
 function compare(what: string, subject: Times, baseline: Times, target: number): boolean {
-  const wall = subject.wall / baseline.wall;
-  const cpu = subject.cpu / baseline.cpu;
-  const ok = wall <= target;
-  const figure = `${wall.toFixed(2)}x (${subject.wall.toFixed(1)} vs ${baseline.wall.toFixed(1)} ms; CPU ${cpu.toFixed(2)}x)`;
-  console.log(`${what}: ${figure}${Number.isFinite(target) ? ` (target <= ${target}x) ${verdict(ok)}` : ' (for information)'}`);
-  record(what, figure, Number.isFinite(target) ? `≤ ${target}x` : '', Number.isFinite(target) ? ok : undefined);
-  return ok;
+  return report(what, 'ms', { subject: subject.wall, baseline: baseline.wall, ratio: subject.wall / baseline.wall }, target,
+    `CPU ${(subject.cpu / baseline.cpu).toFixed(2)}x`);
 }
 
 export async function benchStartup(): Promise<boolean> {

@@ -36,9 +36,9 @@ interface FixContext {
   accountFirst: Map<string, string | null>;
 }
 
-/** `first && next`, or `first` alone when nothing can follow it. */
-function andThen(first: string, next: string | undefined): string {
-  return next ? `${first} && ${next}` : first;
+/** The commands joined with `&&`, leaving out those that are not needed (undefined). */
+function andThen(...steps: (string | undefined)[]): string {
+  return steps.filter(Boolean).join(' && ');
 }
 
 /** The refresh of one configured token, after what its account needs first; undefined when
@@ -46,8 +46,7 @@ function andThen(first: string, next: string | undefined): string {
 function refreshFix(context: FixContext, token: TokenConfig, force = false): string | undefined {
   const first = context.accountFirst.get(token.account);
   if (first === null) return undefined;
-  const refresh = `tokenenv refresh${context.configOption}${force ? ' --force' : ''} ${token.name}`;
-  return first ? `${first} && ${refresh}` : refresh;
+  return andThen(first, `tokenenv refresh${context.configOption}${force ? ' --force' : ''} ${token.name}`);
 }
 
 function shellWord(text: string): string {
@@ -233,7 +232,7 @@ async function agentChecks(config: Config, environment: TokenEnvironment): Promi
   const load = (account: AccountConfig) => `oidc-add ${shellWord(account.oidcAccount ?? account.name)}`;
   /** A fresh agent has nothing loaded: tokenenv loads an account with a password_file, the user the others. */
   const noAgent = (check: Check, fixable: boolean): AgentState => {
-    for (const a of accounts) accountFirst.set(a.name, fixable ? (a.passwordFile ? START_AGENT : `${START_AGENT} && ${load(a)}`) : null);
+    for (const a of accounts) accountFirst.set(a.name, fixable ? andThen(START_AGENT, a.passwordFile ? undefined : load(a)) : null);
     return { checks: [check], accountFirst };
   };
   const socket = accounts.find((a) => a.oidcSock)?.oidcSock ?? envValue(environment.env, 'OIDC_SOCK');
