@@ -98,6 +98,17 @@ for (const modules of byKey.values()) {
 }
 const fileOf = new Map([...files].flatMap(([file, modules]) => modules.map((m) => [m, file])));
 
+// The names each of lib's modules exports, so that a link to it is an ES module with those
+// names: importing a CommonJS link, esbuild would copy the whole namespace into a new object of
+// getters (__toESM) in every file that imports it, at every start (about 1 ms of a refresh).
+// A link reads each binding once, when its file loads: so lib exports no let or var.
+const exported = await build({ absWorkingDir: root, logLevel: 'warning', bundle: false, entryPoints: [...graph.keys()].filter((n) => n.startsWith('lib/')), write: false, metafile: true, format: 'esm', outdir: resolve(root, 'dist/.exports') });
+const exportsOf = new Map(Object.values(exported.metafile.outputs).filter((o) => o.entryPoint).map((o) => [o.entryPoint, o.exports]));
+for (const file of exportsOf.keys()) {
+  const line = readFileSync(resolve(root, file), 'utf8').split('\n').findIndex((l) => /^export\s+(let|var)\b/.test(l));
+  if (line >= 0) throw new Error(`bundle-cli: ${file}:${line + 1} exports a let or var, which the CLI's links would read only once: export a const or a function`);
+}
+
 // 3. Each file: its own modules bundled, any other module taken from the file that holds it.
 function links(own) {
   return {
@@ -109,11 +120,15 @@ function links(own) {
         return elsewhere(relative(root, resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'))));
       });
       b.onResolve({ filter: new RegExp(`^(${[...bundled].join('|')})$`) }, (args) => (args.namespace === 'file' ? elsewhere(args.path) : undefined));
-      b.onLoad({ filter: /.*/, namespace: 'tokenenv-link' }, (args) => ({
-        contents: `module.exports = require('./load.cjs')('${fileOf.get(args.path)}').TOKENENV_MODULES[${JSON.stringify(args.path)}];`,
-        loader: 'js',
-        resolveDir: root,
-      }));
+      b.onLoad({ filter: /.*/, namespace: 'tokenenv-link' }, (args) => {
+        const namespace = `require('./load.cjs')('${fileOf.get(args.path)}').TOKENENV_MODULES[${JSON.stringify(args.path)}]`;
+        const names = exportsOf.get(args.path);
+        // A package's namespace (a default export among others) stays as esbuild imports CommonJS.
+        const contents = names
+          ? `const m = ${namespace};\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}`
+          : `module.exports = ${namespace};`;
+        return { contents, loader: 'js', resolveDir: root };
+      });
       b.onResolve({ filter: /^\.\/load\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     },
   };
