@@ -6,7 +6,7 @@
 // over at once, instead of waiting for the lock to age. A holder on another host (a state
 // directory on NFS) cannot be checked: its lock counts as abandoned when not touched for 15 s
 // (holders touch it every 5 s). Waiters give up at their own deadline.
-import { promises as fsp, readFileSync, realpathSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
@@ -87,9 +87,30 @@ function holderIsDead(holder: Holder): boolean {
   return holder.start !== '-' && start !== '-' && start !== holder.start;
 }
 
-async function readLock(lockFile: string): Promise<{ text: string; holder?: Holder; mtimeMs: number } | undefined> {
+// The lock's files are tokenenv's own, in its private directory: read and written synchronously,
+// a few system calls each (see write.ts). Only waiting for another holder yields the event loop.
+
+function readText(path: string): string | undefined {
   try {
-    const [text, stat] = await Promise.all([fsp.readFile(lockFile, 'latin1'), fsp.stat(lockFile)]);
+    return readFileSync(path, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a removal (unlink, rmdir) that may find nothing left to remove. */
+function removeQuietly(remove: () => void): void {
+  try {
+    remove();
+  } catch {
+    // already gone
+  }
+}
+
+function readLock(lockFile: string): { text: string; holder?: Holder; mtimeMs: number } | undefined {
+  try {
+    const text = readFileSync(lockFile, 'latin1');
+    const stat = statSync(lockFile);
     const holder = parseHolder(text);
     return { text, mtimeMs: stat.mtimeMs, ...(holder ? { holder } : {}) };
   } catch {
@@ -102,35 +123,34 @@ async function readLock(lockFile: string): Promise<{ text: string; holder?: Hold
  * meanwhile. One breaker at a time (a directory beside the lock), so that two waiters cannot
  * both remove a lock and then each take a new one.
  */
-async function breakLock(lockFile: string, judged: string): Promise<void> {
+function breakLock(lockFile: string, judged: string): void {
   const breaker = `${lockFile}.break`;
   try {
-    await fsp.mkdir(breaker, { mode: 0o700 });
+    mkdirSync(breaker, { mode: 0o700 });
   } catch {
-    const stat = await fsp.stat(breaker).catch(() => undefined);
-    if (stat && Date.now() - stat.mtimeMs > BREAKER_STALE_MS) await fsp.rmdir(breaker).catch(() => undefined);
+    const stat = statSync(breaker, { throwIfNoEntry: false });
+    if (stat && Date.now() - stat.mtimeMs > BREAKER_STALE_MS) removeQuietly(() => rmdirSync(breaker));
     return;
   }
   try {
-    const current = await fsp.readFile(lockFile, 'latin1').catch(() => undefined);
-    if (current === judged) await fsp.unlink(lockFile).catch(() => undefined);
+    if (readText(lockFile) === judged) removeQuietly(() => unlinkSync(lockFile));
   } finally {
-    await fsp.rmdir(breaker).catch(() => undefined);
+    removeQuietly(() => rmdirSync(breaker));
   }
 }
 
 /** Tries once to create the lock with `content` in it; false when someone holds it. */
-async function tryCreate(lockFile: string, content: string): Promise<boolean> {
+function tryCreate(lockFile: string, content: string): boolean {
   const draft = `${lockFile}.${process.pid}.${randomHex(4)}`;
-  await fsp.writeFile(draft, content, { mode: 0o600, flag: 'wx' });
+  writeFileSync(draft, content, { mode: 0o600, flag: 'wx' });
   try {
-    await fsp.link(draft, lockFile);
+    linkSync(draft, lockFile);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    await fsp.unlink(draft).catch(() => undefined);
+    removeQuietly(() => unlinkSync(draft));
   }
 }
 
@@ -149,16 +169,16 @@ export async function withTokenLock<T>(target: string, options: LockOptions, fn:
   for (;;) {
     if (options.signal?.aborted) throw new LockError(`${target}: cancelled while waiting for the lock`);
     try {
-      if (await tryCreate(lockFile, content)) break;
+      if (tryCreate(lockFile, content)) break;
     } catch (error) {
       throw new LockError(`${target}: could not lock for refresh (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); lock in ${lockDir}`);
     }
-    const existing = await readLock(lockFile);
+    const existing = readLock(lockFile);
     if (existing) {
       lastHolder = existing.holder;
       const abandoned = (existing.holder && holderIsDead(existing.holder)) || Date.now() - existing.mtimeMs > STALE_MS;
       if (abandoned) {
-        await breakLock(lockFile, existing.text);
+        breakLock(lockFile, existing.text);
         continue;
       }
     }
@@ -173,10 +193,16 @@ export async function withTokenLock<T>(target: string, options: LockOptions, fn:
   }
   let lost: string | undefined;
   const touch = setInterval(() => {
-    void fsp.readFile(lockFile, 'latin1').then((text) => {
-      if (text !== content) lost = 'taken over by another process';
-      else return fsp.utimes(lockFile, new Date(), new Date());
-    }, () => { lost = 'removed by someone else'; });
+    const text = readText(lockFile);
+    if (text === undefined) lost = 'removed by someone else';
+    else if (text !== content) lost = 'taken over by another process';
+    else {
+      try {
+        utimesSync(lockFile, new Date(), new Date());
+      } catch {
+        lost = 'removed by someone else';
+      }
+    }
   }, TOUCH_MS);
   touch.unref();
   try {
@@ -185,7 +211,6 @@ export async function withTokenLock<T>(target: string, options: LockOptions, fn:
     return result;
   } finally {
     clearInterval(touch);
-    const text = await fsp.readFile(lockFile, 'latin1').catch(() => undefined);
-    if (text === content) await fsp.unlink(lockFile).catch(() => undefined);
+    if (readText(lockFile) === content) removeQuietly(() => unlinkSync(lockFile));
   }
 }

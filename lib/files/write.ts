@@ -2,7 +2,13 @@
 // the target), never through a symbolic link, never over a file someone else owns. Readers see
 // the old token or the new one, never a missing, empty or partial file. As root, the directory
 // is reached without following links that someone else controls (trusted-dir.ts).
-import { constants, promises as fsp, type Stats } from 'node:fs';
+// Synchronous, like every access to the token files and tokenenv's own state (lock.ts, stamp.ts):
+// a write is a dozen system calls on a local file, and through libuv's threads each would cost a
+// round trip: a quarter of a watcher's CPU per refresh, 3 ms of a one-shot refresh.
+import {
+  closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, futimesSync, lstatSync, openSync,
+  readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
 import { randomHex } from '../core/random.js';
@@ -57,16 +63,16 @@ function isAlive(pid: number): boolean {
 }
 
 /** Whether the temporary file `name` (in `dir`) was left by a writer that is gone. */
-async function isOrphan(dir: string, name: string, prefix: string): Promise<boolean> {
+function isOrphan(dir: string, name: string, prefix: string): boolean {
   const pid = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1];
   if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) return true;
-  const stat = await fsp.lstat(join(dir, name)).catch(() => undefined);
+  const stat = lstatSync(join(dir, name), { throwIfNoEntry: false });
   return !!stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS;
 }
 
-async function lstatOrUndefined(path: string, shown = path): Promise<Stats | undefined> {
+function lstatOrUndefined(path: string, shown = path): Stats | undefined {
   try {
-    return await fsp.lstat(path);
+    return lstatSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TokenFileError(shown, `cannot inspect: ${(error as NodeJS.ErrnoException).code}`);
@@ -75,11 +81,11 @@ async function lstatOrUndefined(path: string, shown = path): Promise<Stats | und
 
 /** Refuses targets that an atomic rename cannot replace safely. `at` reaches `target` (through
  * an opened directory, for root); messages name `target`. */
-async function checkTarget(target: string, at: string, options: WriteTokenOptions): Promise<void> {
+function checkTarget(target: string, at: string, options: WriteTokenOptions): void {
   const dir = dirname(target);
   let dirStat: Stats;
   try {
-    dirStat = await fsp.stat(dirname(at));
+    dirStat = statSync(dirname(at));
   } catch (error) {
     throw new TokenFileError(dir, `token directory unusable (${(error as NodeJS.ErrnoException).code})`);
   }
@@ -87,7 +93,7 @@ async function checkTarget(target: string, at: string, options: WriteTokenOption
   if (dirStat.mode & 0o002 && !(dirStat.mode & STICKY)) {
     throw new UnsafeFileError(dir, 'token directory is writable by every user without the sticky bit: anyone could replace the token');
   }
-  const existing = await lstatOrUndefined(at, target);
+  const existing = lstatOrUndefined(at, target);
   if (!existing) return;
   if (existing.isSymbolicLink()) {
     throw new UnsafeFileError(target, 'is a symbolic link: tokenenv never writes through links; remove it or point the config at the real file');
@@ -106,11 +112,11 @@ const ORPHAN_RESCAN_MS = 3600_000;
 const orphanScans = new Map<string, { at: number; byPrefix: Map<string, string[]> }>();
 
 /** `key` names the directory (its path); `dir` is where to read it (an opened one, for root). */
-async function temporaryFilesOf(key: string, dir: string, prefix: string): Promise<string[]> {
+function temporaryFilesOf(key: string, dir: string, prefix: string): string[] {
   let scan = orphanScans.get(key);
   if (!scan || Date.now() - scan.at > ORPHAN_RESCAN_MS) {
     const byPrefix = new Map<string, string[]>();
-    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    for (const name of readdirOrEmpty(dir)) {
       const mark = name.indexOf(TEMP_MARK);
       if (!name.startsWith('.') || mark < 0) continue;
       const key = name.slice(0, mark + TEMP_MARK.length);
@@ -124,19 +130,35 @@ async function temporaryFilesOf(key: string, dir: string, prefix: string): Promi
   return scan.byPrefix.get(prefix) ?? [];
 }
 
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or not ours to remove
+  }
+}
+
 /** Removes temporary files left by writers that died; a live writer's file is left alone. `at`
  * is the target reached through its opened directory (root), else the target itself. */
-async function removeOrphans(target: string, at: string): Promise<void> {
+function removeOrphans(target: string, at: string): void {
   const dir = dirname(at);
   const prefix = tempPrefix(target);
-  const names = await temporaryFilesOf(dirname(target), dir, prefix);
+  const names = temporaryFilesOf(dirname(target), dir, prefix);
   const left = [];
   for (const name of names) {
-    if (!(await isOrphan(dir, name, prefix))) {
-      if (await fsp.lstat(join(dir, name)).then(() => true, () => false)) left.push(name);
+    if (!isOrphan(dir, name, prefix)) {
+      if (lstatSync(join(dir, name), { throwIfNoEntry: false })) left.push(name);
       continue;
     }
-    await fsp.unlink(join(dir, name)).catch(() => undefined);
+    unlinkQuietly(join(dir, name));
   }
   orphanScans.get(dirname(target))?.byPrefix.set(prefix, left);
 }
@@ -151,13 +173,13 @@ export function forgetOrphanScans(): void {
  * file. Call it while holding the token's lock (withTokenLock): temporary files of earlier
  * writers that died are removed.
  */
-export async function writeTokenFile(target: string, token: string, options: WriteTokenOptions): Promise<FileIdentity> {
+export function writeTokenFile(target: string, token: string, options: WriteTokenOptions): FileIdentity {
   const dir = tokenDirectory(target, options);
   try {
     const at = join(dir.path, basename(target));
-    await checkTarget(target, at, options);
-    await removeOrphans(target, at);
-    return await writeAtomically(at, `${token}\n`, options, target);
+    checkTarget(target, at, options);
+    removeOrphans(target, at);
+    return writeAtomically(at, `${token}\n`, options, target);
   } finally {
     dir.close();
   }
@@ -178,40 +200,51 @@ export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo
 
 /** Replaces `target` with `content` (mode 0600) so that readers see the old or the new file.
  * Messages name `shown` (the target, when `target` goes through an opened directory). */
-export async function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}, shown = target): Promise<FileIdentity> {
+export function writeAtomically(target: string, content: string, options: WriteAtomicallyOptions = {}, shown = target): FileIdentity {
   const durable = options.durable ?? true;
   const temp = tempName(target);
   let identity: FileIdentity;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  let handle: fsp.FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await fsp.open(temp, flags, 0o600);
-    await handle.writeFile(content);
-    if (options.chownTo) await handle.chown(options.chownTo.uid, options.chownTo.gid);
-    await handle.chmod(0o600); // the umask cannot widen it, but it could narrow it below 0600
+    fd = openSync(temp, flags, 0o600);
+    const bytes = Buffer.from(content);
+    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+    if (options.chownTo) fchownSync(fd, options.chownTo.uid, options.chownTo.gid);
+    fchmodSync(fd, 0o600); // the umask cannot widen it, but it could narrow it below 0600
     // A time set through Node has whole microseconds, one the shell stamps can copy exactly
     // (lib/files/stamp.ts), so stamping never has to touch the file again.
     const now = Date.now() / 1000;
-    await handle.utimes(now, now);
-    if (durable) await handle.sync();
-    const { dev, ino, size, mtimeMs } = await handle.stat();
+    futimesSync(fd, now, now);
+    if (durable) fsyncSync(fd);
+    const { dev, ino, size, mtimeMs } = fstatSync(fd);
     identity = { dev, ino, size, mtimeMs };
-    await handle.close();
-    handle = undefined;
-    await fsp.rename(temp, target);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, target);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await fsp.unlink(temp).catch(() => undefined);
+    if (fd !== undefined) closeSync(fd);
+    unlinkQuietly(temp);
     if (error instanceof TokenFileError) throw error;
     throw new TokenFileError(shown, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  if (durable) await syncDirectory(dirname(target));
+  if (durable) syncDirectory(dirname(target));
   return identity;
 }
 
 // The rename is durable only once the directory itself is on disk.
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, constants.O_RDONLY).catch(() => undefined);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close();
+function syncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // a file system that cannot sync a directory: the rename is as durable as it gets
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -4,7 +4,7 @@
 import type { TokenConfig } from '../config/config.js';
 import type { TokenenvError } from '../core/errors.js';
 import { decodeClaims, WLCG_ANY_AUDIENCE, type JwtClaims, type TokenClaims } from '../token/claims.js';
-import { readTokenFile, readTokenFileSync, type TokenFileOutcome, type TokenFileRequest } from '../files/read.js';
+import { readTokenFileSync, type TokenFileOutcome, type TokenFileRequest } from '../files/read.js';
 import { extractToken } from '../token/syntax.js';
 import { formatDuration } from '../core/duration.js';
 
@@ -117,14 +117,10 @@ export function secondsLeftOf(state: TokenState): number | null {
   return 'secondsLeft' in state && state.secondsLeft !== undefined ? Math.floor(state.secondsLeft) : null;
 }
 
-/** Reads and judges the token file at `path` (held to the rules of implicit locations). */
-export async function assessTokenFile(path: string, expectedUid: number, wanted: Wanted, now: number): Promise<TokenState> {
-  return stateOf(await readTokenFile(assessRequest(path, expectedUid)), path, wanted, now);
-}
-
-/** assessTokenFile without the event loop (a token file is a regular file, read at once): for
- * one-shot commands such as `status`, which then need neither fs.promises nor libuv's threads. */
-export function assessTokenFileSync(path: string, expectedUid: number, wanted: Wanted, now: number): TokenState {
+/** Reads and judges the token file at `path` (held to the rules of implicit locations), at once:
+ * a token file is a regular file (a FIFO is refused, never waited on), read like every other
+ * access to the token files (lib/files/write.ts). */
+export function assessTokenFile(path: string, expectedUid: number, wanted: Wanted, now: number): TokenState {
   return stateOf(readTokenFileSync(assessRequest(path, expectedUid)), path, wanted, now);
 }
 

@@ -69,7 +69,7 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
   }
   const keep = (state: TokenState) => state.state === 'fresh' && !options.force
     && state.freshUntil - environment.now() > (options.refreshWithin ?? 0);
-  const before = await assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
+  const before = assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
   if (keep(before)) return result('kept', before, before.reason);
   // A file someone else could have planted is reported, never written over.
   if (before.state === 'unusable' && hasCode(before.error, 'ERR_UNSAFE_TOKEN_FILE')) {
@@ -85,7 +85,7 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
   try {
     return await withTokenLock(token.path, lock, async () => {
       // Someone else may have refreshed while we waited for the lock.
-      const current = await assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
+      const current = assessTokenFile(token.path, owners.expectedUid, wanted, environment.now());
       if (keep(current)) return result('kept', current, `${current.reason} (refreshed by another process)`);
       const source = options.source ?? await createSource(account);
       let fetched;
@@ -104,7 +104,7 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
         if (current.state === 'fresh') return result('kept', current, `${current.reason} (${source.description} returned it again)`, true);
         return result('failed', current, `${source.description}: returned the current token again (${current.reason})${keptNote(current)}`, true);
       }
-      const written = await writeTokenFile(token.path, fetched.token, owners);
+      const written = writeTokenFile(token.path, fetched.token, owners);
       options.onWritten?.(token.path, written);
       const after = judge(fetched.token, fetched.claims, written.mtimeMs / 1000, wanted, environment.now());
       // Stamps serve this user's shell wrappers (lib/files/stamp.ts); not a root service's tokens for others.

@@ -80,8 +80,12 @@ export class StatusFileWriter {
     const digest = createHash('sha256').update(content).digest('base64');
     if (digest === this.lastDigest) return;
     // updatedAt first, then the rest: one serialisation serves both the comparison and the file.
-    await writeAtomically(this.file, `{"updatedAt":${JSON.stringify(updatedAt)},${content.slice(1)}\n`, { durable: false })
-      .then(() => { this.lastDigest = digest; }, this.onError);
+    try {
+      writeAtomically(this.file, `{"updatedAt":${JSON.stringify(updatedAt)},${content.slice(1)}\n`, { durable: false });
+      this.lastDigest = digest;
+    } catch (error) {
+      this.onError(error as Error);
+    }
     this.lastCostMs = Date.now() - started;
   }
 

@@ -41,7 +41,7 @@ describe('files/trusted-dir: root writes for another owner', function () {
     const link = join(home, 'tokens');
     symlinkSync(rootOnly, link);
     lchownSync(link, OWNER.uid, OWNER.gid);
-    await assert.rejects(write(join(link, 't.token')), (e: unknown) => {
+    assert.throws(() => write(join(link, 't.token')), (e: unknown) => {
       assert.equal((e as { code?: string }).code, 'ERR_UNSAFE_TOKEN_FILE');
       assert.match((e as Error).message, new RegExp(`^${link}: symbolic link owned by uid ${OWNER.uid}: root follows only links that root alone controls`));
       return true;
@@ -52,7 +52,7 @@ describe('files/trusted-dir: root writes for another owner', function () {
   it('refuses even a root-owned link when it sits in a directory the owner controls', async () => {
     const link = join(home, 'tokens');
     symlinkSync(rootOnly, link); // root's link, but the owner may rename it and put their own
-    await assert.rejects(write(join(link, 't.token')), /symbolic link in a directory that not only root can change/);
+    assert.throws(() => write(join(link, 't.token')), /symbolic link in a directory that not only root can change/);
     assert.deepEqual(readdirSync(rootOnly), []);
   });
 
@@ -60,7 +60,7 @@ describe('files/trusted-dir: root writes for another owner', function () {
     const third = box.path('third');
     mkdirSync(third, { mode: 0o755 });
     chownSync(third, 4242, 4242);
-    await assert.rejects(write(join(third, 't.token')), new RegExp(`${third}: directory owned by uid 4242: root writes token files only under directories owned by root or by the token's owner`));
+    assert.throws(() => write(join(third, 't.token')), new RegExp(`${third}: directory owned by uid 4242: root writes token files only under directories owned by root or by the token's owner`));
     assert.deepEqual(readdirSync(third), []);
   });
 
@@ -90,7 +90,7 @@ describe('files/trusted-dir: root writes for another owner', function () {
   });
 
   it('root writing for itself trusts only root-owned directories', async () => {
-    await assert.rejects(writeTokenFile(join(home, 'root.token'), fakeToken(), { expectedUid: 0 }), /directory owned by uid 65534/);
+    assert.throws(() => writeTokenFile(join(home, 'root.token'), fakeToken(), { expectedUid: 0 }), /directory owned by uid 65534/);
     const own = box.path('own');
     mkdirSync(own);
     chmodSync(own, 0o700);

@@ -3,8 +3,9 @@
 // directory would be O(N²)).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { forgetOrphanScans, writeAtomically, writeTokenFile } from '../../lib/files/write.js';
+import { countFsCalls } from '../support/fs-spy.js';
 import { Sandbox } from '../support/sandbox.js';
 
 describe('lib/files/write: orphaned temporary files, durability', () => {
@@ -33,40 +34,20 @@ describe('lib/files/write: orphaned temporary files, durability', () => {
   });
 
   it('writing 200 tokens into one directory reads it once, not once per write', async () => {
-    const readdir = fsp.readdir;
-    let reads = 0;
-    (fsp as { readdir: unknown }).readdir = (...args: Parameters<typeof readdir>) => {
-      reads++;
-      return readdir(...args);
-    };
-    try {
-      for (let i = 0; i < 200; i++) await writeTokenFile(box.path(`t${i}.token`), `tok-${i}`, { expectedUid: euid });
-    } finally {
-      (fsp as { readdir: unknown }).readdir = readdir;
-    }
+    const reads = await countFsCalls('readdirSync', async () => {
+      for (let i = 0; i < 200; i++) writeTokenFile(box.path(`t${i}.token`), `tok-${i}`, { expectedUid: euid });
+    });
     assert.equal(reads, 1);
     assert.equal(readdirSync(box.dir).filter((n) => n.endsWith('.token')).length, 200);
   });
 
   it('token files are synced to disk; a file written with durable: false (stamps, status) is not', async () => {
-    const probe = await fsp.open(box.path('probe'), 'w');
-    const prototype = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-    await probe.close();
-    const sync = prototype.sync;
-    let syncs = 0;
-    prototype.sync = function (this: unknown) {
-      syncs++;
-      return sync.call(this);
-    };
-    try {
-      await writeTokenFile(box.path('t.token'), 'tok', { expectedUid: euid });
-      assert.equal(syncs, 2, 'the file and its directory');
-      syncs = 0;
-      await writeAtomically(box.path('stamp'), '1 2\n', { durable: false });
-      assert.equal(syncs, 0);
-      assert.equal(readFileSync(box.path('stamp'), 'utf8'), '1 2\n');
-    } finally {
-      prototype.sync = sync;
-    }
+    assert.equal(await countFsCalls('fsyncSync', async () => {
+      writeTokenFile(box.path('t.token'), 'tok', { expectedUid: euid });
+    }), 2, 'the file and its directory');
+    assert.equal(await countFsCalls('fsyncSync', async () => {
+      writeAtomically(box.path('stamp'), '1 2\n', { durable: false });
+    }), 0);
+    assert.equal(readFileSync(box.path('stamp'), 'utf8'), '1 2\n');
   });
 });

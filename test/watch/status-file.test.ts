@@ -1,8 +1,8 @@
 // lib/watch/status-file.ts: the status file is written at most once a second, and only when
 // something other than its timestamp changed.
 import assert from 'node:assert/strict';
-import { promises as fsp } from 'node:fs';
 import { readStatusFile, StatusFileWriter, type WatchStatus } from '../../lib/watch/status-file.js';
+import { spyOnFs } from '../support/fs-spy.js';
 import { Sandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
@@ -10,17 +10,16 @@ describe('lib/watch/status-file', function () {
   this.timeout(20_000);
   let box: Sandbox;
   let renames: number;
-  const rename = fsp.rename;
+  let restore: () => void;
   beforeEach(() => {
     box = new Sandbox();
     renames = 0;
-    (fsp as { rename: unknown }).rename = (...args: Parameters<typeof rename>) => {
-      if (String(args[1]).endsWith('status.json')) renames++;
-      return rename(...args);
-    };
+    restore = spyOnFs('renameSync', (_from, to) => {
+      if (String(to).endsWith('status.json')) renames++;
+    });
   });
   afterEach(() => {
-    (fsp as { rename: unknown }).rename = rename;
+    restore();
     box.remove();
   });
 

@@ -4,7 +4,7 @@ import { formatDuration, formatRelative } from '../../core/duration.js';
 import { resolveEnvironment } from '../../core/environment.js';
 import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { assessTokenFileSync, secondsLeftOf, wantedOf } from '../../refresh/freshness.js';
+import { assessTokenFile, secondsLeftOf, wantedOf } from '../../refresh/freshness.js';
 import { stateDirectory } from '../../files/paths.js';
 import { runningWatcher, watcherFiles } from '../../watch/instance.js';
 import { readStatusFile, type TokenStatus } from '../../watch/status-file.js';
@@ -64,7 +64,7 @@ is missing, expired or unusable, 2 for a usage or config error.`,
     const rows: Row[] = [];
     for (const token of config.tokens) {
       const account = config.accounts.get(token.account)!;
-      const state = assessTokenFileSync(token.path, environment.euid, wantedOf(token), now);
+      const state = assessTokenFile(token.path, environment.euid, wantedOf(token), now);
       const left = secondsLeftOf(state);
       const w = watched.get(token.name);
       rows.push({
