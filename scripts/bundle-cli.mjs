@@ -103,6 +103,20 @@ for (const node of [...graph.keys()].sort()) {
   if (!byKey.has(key)) byKey.set(key, []);
   byKey.get(key).push(node);
 }
+// A chunk under SMALL bytes of source whose modules import only what the main bundle holds goes
+// into the main bundle: a file costs ~0.15 ms to load whatever its size, 2 KB more in the main
+// file ~0.05 ms (fnv, random, private-dir, owner: each needed by refresh, status and the watcher).
+const SMALL = 2048;
+for (let merged = true; merged;) {
+  merged = false;
+  for (const [key, modules] of byKey) {
+    const bytes = modules.reduce((sum, m) => sum + (probe.metafile.inputs[m]?.bytes ?? Infinity), 0);
+    if (bytes >= SMALL || !modules.every((m) => [...graph.get(m).static].every((n) => inMain.has(n) || modules.includes(n)))) continue;
+    for (const m of modules) inMain.add(m);
+    byKey.delete(key);
+    merged = true;
+  }
+}
 const files = new Map([['tokenenv.cjs', [...inMain].filter((n) => graph.has(n)).sort()]]);
 for (const modules of byKey.values()) {
   const base = modules.find((m) => targets.includes(m)) ?? modules.find((m) => !bundled.has(m)) ?? modules[0];

@@ -7,7 +7,7 @@ import { ExitCode } from '../exit-codes.js';
 import { assessTokenFile, secondsLeftOf, wantedOf } from '../../refresh/freshness.js';
 import { stateDirectory } from '../../files/paths.js';
 import { runningWatcher, watcherFiles } from '../../watch/instance.js';
-import { readStatusFile, type TokenStatus } from '../../watch/status-file.js';
+import type { TokenStatus } from '../../watch/status-file.js';
 import { isTerminal, parseCommandArgs, type CliIo, type Command } from '../io.js';
 
 const OPTIONS = {
@@ -59,7 +59,9 @@ is missing, expired or unusable, 2 for a usage or config error.`,
     const config = loadValidConfig({ env: io.env, ...(values.config ? { file: values.config } : {}) });
     const { pidFile, statusFile } = watcherFiles(stateDirectory(environment.env), resolve(config.file!));
     const pid = runningWatcher(pidFile);
-    const watched = new Map<string, TokenStatus>((pid ? readStatusFile(statusFile)?.tokens ?? [] : []).map((t) => [t.name, t]));
+    // The watcher's view, when one runs (its reader is loaded only then).
+    const watching = pid ? (await import('../../watch/status-file.js')).readStatusFile(statusFile)?.tokens : undefined;
+    const watched = new Map<string, TokenStatus>((watching ?? []).map((t) => [t.name, t]));
     const now = io.now();
     const rows: Row[] = [];
     for (const token of config.tokens) {
