@@ -8,6 +8,28 @@ import { getJson, parseJsonObject, request as httpRequest, type HttpResponse } f
 import { siteTrust } from '../net/trust.js';
 import { redact, SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
 
+// The token endpoint of each issuer (from its OpenID configuration), kept for an hour in this
+// process: a watcher asks an issuer for its configuration once an hour, not before every grant,
+// and a refresh of several tokens at once asks once (they share the answer while it comes). A
+// grant that fails forgets it: the next one reads the configuration again (an issuer that moved
+// its endpoint is followed).
+const ENDPOINT_TTL_MS = 3600_000;
+const tokenEndpoints = new Map<string, { url: Promise<string>; until: number }>();
+
+function forget(issuer: string, url: Promise<string>): void {
+  if (tokenEndpoints.get(issuer)?.url === url) tokenEndpoints.delete(issuer);
+}
+
+/** The issuer's URL without trailing slashes: the key of its token endpoint. */
+function issuerOf(account: AccountConfig): string | undefined {
+  return account.issuer?.replace(/\/+$/, '');
+}
+
+/** Forgets every issuer's token endpoint (tests). */
+export function forgetTokenEndpoints(): void {
+  tokenEndpoints.clear();
+}
+
 export class ClientCredentialsSource implements TokenSource {
   readonly description: string;
 
@@ -50,9 +72,20 @@ export class ClientCredentialsSource implements TokenSource {
     return json;
   }
 
-  private async tokenEndpoint(context: SourceContext, deadline: number): Promise<string> {
-    if (this.account.tokenRequestUrl) return this.account.tokenRequestUrl;
-    const issuer = this.account.issuer!.replace(/\/+$/, '');
+  /** The token endpoint: token_request_url, or the issuer's (known, or read now). */
+  private tokenEndpoint(context: SourceContext, deadline: number): { url: Promise<string>; forget: () => void } {
+    if (this.account.tokenRequestUrl) return { url: Promise.resolve(this.account.tokenRequestUrl), forget: () => undefined };
+    const issuer = issuerOf(this.account)!;
+    const known = tokenEndpoints.get(issuer);
+    const url = known && known.until > Date.now() ? known.url : this.discover(issuer, context, deadline);
+    if (url !== known?.url) {
+      tokenEndpoints.set(issuer, { url, until: Date.now() + ENDPOINT_TTL_MS });
+      url.catch(() => forget(issuer, url));
+    }
+    return { url, forget: () => forget(issuer, url) };
+  }
+
+  private async discover(issuer: string, context: SourceContext, deadline: number): Promise<string> {
     const url = `${issuer}/.well-known/openid-configuration`;
     let metadata: Record<string, unknown>;
     try {
@@ -76,7 +109,14 @@ export class ClientCredentialsSource implements TokenSource {
     if (request.scope) body.set('scope', request.scope);
     if (request.audience) body.set('audience', request.audience);
     const deadline = Date.now() + context.timeoutMs;
-    const json = await this.post(await this.tokenEndpoint(context, deadline), body, secret, context, deadline) as { access_token?: unknown };
+    const endpoint = this.tokenEndpoint(context, deadline);
+    let json: { access_token?: unknown };
+    try {
+      json = await this.post(await endpoint.url, body, secret, context, deadline) as { access_token?: unknown };
+    } catch (error) {
+      endpoint.forget();
+      throw error;
+    }
     if (typeof json.access_token !== 'string') throw new SourceError(`${this.description}: the token endpoint's answer has no access_token`);
     return json.access_token;
   }

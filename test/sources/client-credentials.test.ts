@@ -6,6 +6,8 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
+import type { AccountConfig } from '../../lib/config/config.js';
+import { ClientCredentialsSource, forgetTokenEndpoints } from '../../lib/sources/client-credentials.js';
 import { runTokenenvAsync } from '../support/cli.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 import { Sandbox } from '../support/sandbox.js';
@@ -22,6 +24,13 @@ function endless(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.write('{"token_endpoint":"');
   more();
+}
+
+/** A JWT-shaped token (unsigned: refresh checks claims, not signatures) valid for 20 minutes. */
+function grantedJwt(): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'ES256', typ: 'JWT' })}.${part({ aud: 'https://wlcg.cern.ch/jwt/v1/any', scope: 'storage.read:/', iat: now, exp: now + 1200 })}.${'s'.repeat(86)}`;
 }
 
 describe('client-credentials over HTTP(S)', function () {
@@ -93,6 +102,65 @@ describe('client-credentials over HTTP(S)', function () {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  describe("the token endpoint from the issuer's OpenID configuration, once per process", () => {
+    let server: Server;
+    let base: string;
+    let discoveries: number;
+    let grants: number;
+    /** Where the configuration points; the other endpoint answers 404. */
+    let endpoint: string;
+    before(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/.well-known/openid-configuration') {
+          discoveries++;
+          return res.end(JSON.stringify({ issuer: base, token_endpoint: `${base}${endpoint}` }));
+        }
+        if (req.method === 'POST' && req.url === endpoint) {
+          grants++;
+          req.resume();
+          res.setHeader('content-type', 'application/json');
+          return res.end(JSON.stringify({ access_token: grantedJwt(), token_type: 'bearer', expires_in: 1200 }));
+        }
+        res.statusCode = 404;
+        res.end('{"error":"not_found"}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    beforeEach(() => {
+      discoveries = 0;
+      grants = 0;
+      endpoint = '/token-a';
+      forgetTokenEndpoints();
+    });
+    after(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('a refresh of three tokens of one account reads the configuration once', async () => {
+      box.write('config.ini', `[account robot]\nissuer = ${base}\nclient_id = ${CLIENT.clientId}\nclient_secret = ${CLIENT.clientSecret}\n\n` +
+        [1, 2, 3].map((n) => `[token t${n}]\naccount = robot\ntoken_path = ${box.path(`t${n}.token`)}\nscope = storage.read:/\n`).join('\n'));
+      const run = await refresh();
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.equal(grants, 3);
+      assert.equal(discoveries, 1);
+    });
+
+    it('a failed grant forgets the endpoint: the next one reads the configuration again, and follows an endpoint that moved', async () => {
+      const account: AccountConfig = { name: 'robot', type: 'client-credentials', issuer: `${base}/`, clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, timeout: 10 };
+      const context = { env: {}, timeoutMs: 10_000 };
+      const fetch = () => new ClientCredentialsSource(account).fetch({ scope: 'storage.read:/' }, context);
+      assert.match(await fetch(), /^eyJ/);
+      assert.match(await fetch(), /^eyJ/);
+      assert.equal(discoveries, 1, 'the second grant used the endpoint already read');
+      endpoint = '/token-b';
+      await assert.rejects(fetch(), /\/token-a answered HTTP 404/);
+      assert.match(await fetch(), /^eyJ/);
+      assert.deepEqual({ discoveries, grants }, { discoveries: 2, grants: 3 });
+    });
   });
 
   describe('an https issuer signed by a site CA', () => {
