@@ -92,7 +92,7 @@ export async function refreshTokenFile(token: TokenConfig, account: AccountConfi
       try {
         const raw = await source.fetch(
           { ...(token.audience ? { audience: token.audience } : {}), ...(token.scope ? { scope: token.scope } : {}), minLifetime: token.minLifetime },
-          { env: environment.env, timeoutMs: account.timeout * 1000, ...(options.signal ? { signal: options.signal } : {}) },
+          { env: environment.env, timeoutMs: account.timeout * 1000, stateDir, ...(options.signal ? { signal: options.signal } : {}) },
         );
         fetched = acceptFetched(raw, source.description, current, wanted, account, environment.now());
       } catch (error) {

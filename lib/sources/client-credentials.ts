@@ -1,33 +1,18 @@
 // `type = client-credentials`: the OAuth2 client-credentials grant against token_request_url,
-// or the token_endpoint of the issuer's OpenID configuration. The secret comes from
+// or the token_endpoint of the issuer's OpenID configuration (remembered for an hour:
+// ./issuer-endpoints.ts). The secret comes from
 // client_secret_file (preferred) or client_secret, and is never put in a message.
 import type { AccountConfig } from '../config/config.js';
 import { hasCode } from '../core/errors.js';
 import { readSecretFile, UntrustedFileError } from '../files/trust.js';
 import { getJson, parseJsonObject, request as httpRequest, type HttpResponse } from '../net/http.js';
 import { siteTrust } from '../net/trust.js';
+import { tokenEndpointOf, type TokenEndpoint } from './issuer-endpoints.js';
 import { redact, SourceError, type SourceContext, type TokenRequest, type TokenSource } from './source.js';
-
-// The token endpoint of each issuer (from its OpenID configuration), kept for an hour in this
-// process: a watcher asks an issuer for its configuration once an hour, not before every grant,
-// and a refresh of several tokens at once asks once (they share the answer while it comes). A
-// grant that fails forgets it: the next one reads the configuration again (an issuer that moved
-// its endpoint is followed).
-const ENDPOINT_TTL_MS = 3600_000;
-const tokenEndpoints = new Map<string, { url: Promise<string>; until: number }>();
-
-function forget(issuer: string, url: Promise<string>): void {
-  if (tokenEndpoints.get(issuer)?.url === url) tokenEndpoints.delete(issuer);
-}
 
 /** The issuer's URL without trailing slashes: the key of its token endpoint. */
 function issuerOf(account: AccountConfig): string | undefined {
   return account.issuer?.replace(/\/+$/, '');
-}
-
-/** Forgets every issuer's token endpoint (tests). */
-export function forgetTokenEndpoints(): void {
-  tokenEndpoints.clear();
 }
 
 export class ClientCredentialsSource implements TokenSource {
@@ -72,17 +57,12 @@ export class ClientCredentialsSource implements TokenSource {
     return json;
   }
 
-  /** The token endpoint: token_request_url, or the issuer's (known, or read now). */
-  private tokenEndpoint(context: SourceContext, deadline: number): { url: Promise<string>; forget: () => void } {
+  /** The token endpoint: token_request_url, or the issuer's (remembered, or read now). */
+  private tokenEndpoint(context: SourceContext, deadline: number): TokenEndpoint {
     if (this.account.tokenRequestUrl) return { url: Promise.resolve(this.account.tokenRequestUrl), forget: () => undefined };
     const issuer = issuerOf(this.account)!;
-    const known = tokenEndpoints.get(issuer);
-    const url = known && known.until > Date.now() ? known.url : this.discover(issuer, context, deadline);
-    if (url !== known?.url) {
-      tokenEndpoints.set(issuer, { url, until: Date.now() + ENDPOINT_TTL_MS });
-      url.catch(() => forget(issuer, url));
-    }
-    return { url, forget: () => forget(issuer, url) };
+    const store = { euid: process.geteuid?.() ?? 0, ...(context.stateDir ? { stateDir: context.stateDir } : {}) };
+    return tokenEndpointOf(issuer, store, () => this.discover(issuer, context, deadline));
   }
 
   private async discover(issuer: string, context: SourceContext, deadline: number): Promise<string> {

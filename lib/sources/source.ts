@@ -15,6 +15,9 @@ export interface SourceContext {
   /** Milliseconds before a command or request is abandoned. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /** tokenenv's private state directory, where a source may remember what it learned (an
+   * issuer's token endpoint: ./issuer-endpoints.ts). */
+  stateDir?: string;
 }
 
 export interface TokenSource {

@@ -2,12 +2,13 @@
 // item 4), through `tokenenv refresh` against the demo issuer over https and against loopback
 // servers that stream without end.
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDemoIssuer, type DemoIssuer } from '../../lib/demo/issuer.js';
 import type { AccountConfig } from '../../lib/config/config.js';
-import { ClientCredentialsSource, forgetTokenEndpoints } from '../../lib/sources/client-credentials.js';
+import { ClientCredentialsSource } from '../../lib/sources/client-credentials.js';
+import { forgetKnownEndpoints } from '../../lib/sources/issuer-endpoints.js';
 import { runTokenenvAsync } from '../support/cli.js';
 import { createTestPki, type TestPki } from '../support/pki.js';
 import { Sandbox } from '../support/sandbox.js';
@@ -109,6 +110,7 @@ describe('client-credentials over HTTP(S)', function () {
     let base: string;
     let discoveries: number;
     let grants: number;
+    let planted: number;
     /** Where the configuration points; the other endpoint answers 404. */
     let endpoint: string;
     before(async () => {
@@ -117,6 +119,7 @@ describe('client-credentials over HTTP(S)', function () {
           discoveries++;
           return res.end(JSON.stringify({ issuer: base, token_endpoint: `${base}${endpoint}` }));
         }
+        if (req.url === '/planted') planted++;
         if (req.method === 'POST' && req.url === endpoint) {
           grants++;
           req.resume();
@@ -132,8 +135,9 @@ describe('client-credentials over HTTP(S)', function () {
     beforeEach(() => {
       discoveries = 0;
       grants = 0;
+      planted = 0;
       endpoint = '/token-a';
-      forgetTokenEndpoints();
+      forgetKnownEndpoints();
     });
     after(async () => {
       server.closeAllConnections();
@@ -147,6 +151,50 @@ describe('client-credentials over HTTP(S)', function () {
       assert.equal(run.status, 0, run.stdout + run.stderr);
       assert.equal(grants, 3);
       assert.equal(discoveries, 1);
+    });
+
+    const issuersDir = () => box.path('xdg', 'tokenenv', 'issuers');
+    const remembered = () => {
+      const names = readdirSync(issuersDir());
+      assert.equal(names.length, 1, names.join(' '));
+      return `${issuersDir()}/${names[0]}`;
+    };
+
+    it('another refresh process uses the endpoint remembered in the private state directory (0600)', async () => {
+      configure(`issuer = ${base}`);
+      assert.equal((await refresh()).status, 0);
+      assert.equal(statSync(remembered()).mode & 0o777, 0o600);
+      const again = await runTokenenvAsync(['refresh', '--force', '--config', box.path('config.ini')], { env });
+      assert.equal(again.status, 0, again.stdout + again.stderr);
+      assert.deepEqual({ discoveries, grants }, { discoveries: 1, grants: 2 });
+    });
+
+    it('a remembered endpoint is believed only as tokenenv wrote it: not writable by others, and naming this issuer', async () => {
+      configure(`issuer = ${base}`);
+      const force = () => runTokenenvAsync(['refresh', '--force', '--config', box.path('config.ini')], { env });
+      assert.equal((await refresh()).status, 0);
+      const file = remembered();
+      const entry = JSON.parse(readFileSync(file, 'utf8')) as { issuer: string; until: number };
+      writeFileSync(file, JSON.stringify({ ...entry, token_endpoint: `${base}/planted` }));
+      chmodSync(file, 0o666);
+      assert.equal((await force()).status, 0);
+      writeFileSync(file, JSON.stringify({ ...entry, issuer: `${base}/other`, token_endpoint: `${base}/planted` }));
+      chmodSync(file, 0o600);
+      assert.equal((await force()).status, 0);
+      assert.deepEqual({ discoveries, grants, planted }, { discoveries: 3, grants: 3, planted: 0 });
+    });
+
+    it('a failed grant removes the remembered endpoint: the next process reads the configuration again', async () => {
+      configure(`issuer = ${base}`);
+      const force = () => runTokenenvAsync(['refresh', '--force', '--config', box.path('config.ini')], { env });
+      assert.equal((await refresh()).status, 0);
+      endpoint = '/token-b';
+      const failed = await force();
+      assert.equal(failed.status, 1, failed.stdout + failed.stderr);
+      assert.match(failed.stdout, /\/token-a answered HTTP 404/);
+      assert.deepEqual(readdirSync(issuersDir()), []);
+      assert.equal((await force()).status, 0);
+      assert.deepEqual({ discoveries, grants }, { discoveries: 2, grants: 2 });
     });
 
     it('a failed grant forgets the endpoint: the next one reads the configuration again, and follows an endpoint that moved', async () => {
