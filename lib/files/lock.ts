@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { fnv1a64 } from '../core/fnv.js';
+import { isAlive, processStartTime } from '../core/processes.js';
 import { randomHex } from '../core/random.js';
 import { ensurePrivateDirectory } from './private-dir.js';
 
@@ -60,15 +61,6 @@ interface Holder {
   nonce: string;
 }
 
-function processStart(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '-';
-  } catch {
-    return '-';
-  }
-}
-
 function parseHolder(text: string): Holder | undefined {
   const [host, pid, start, nonce] = text.trim().split(' ');
   if (!host || !pid || !/^\d+$/.test(pid) || !start || !nonce) return undefined;
@@ -78,13 +70,9 @@ function parseHolder(text: string): Holder | undefined {
 /** Whether the holder is known to be gone: on this host, and its pid is dead or now another process. */
 function holderIsDead(holder: Holder): boolean {
   if (holder.host !== hostname()) return false;
-  try {
-    process.kill(holder.pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  const start = processStart(holder.pid);
-  return holder.start !== '-' && start !== '-' && start !== holder.start;
+  if (!isAlive(holder.pid)) return true;
+  const start = processStartTime(holder.pid);
+  return holder.start !== '-' && start !== undefined && start !== holder.start;
 }
 
 // The lock's files are tokenenv's own, in its private directory: read and written synchronously,
@@ -162,7 +150,7 @@ export async function withTokenLock<T>(target: string, options: LockOptions, fn:
   const lockDir = ensurePrivateDirectory(join(options.stateDir, 'locks'), options.euid);
   const lockFile = lockPathFor(target, options.stateDir);
   const waitMs = options.waitMs ?? 60_000;
-  const content = `${hostname()} ${process.pid} ${processStart(process.pid)} ${randomHex(8)}\n`;
+  const content = `${hostname()} ${process.pid} ${processStartTime(process.pid) ?? '-'} ${randomHex(8)}\n`;
   const started = Date.now();
   let pause = 5;
   let lastHolder: Holder | undefined;

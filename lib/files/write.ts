@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
+import { isAlive } from '../core/processes.js';
 import { randomHex } from '../core/random.js';
 import { openTrustedDirectory, type TrustedDirectory } from './trusted-dir.js';
 
@@ -51,15 +52,6 @@ function tempPrefix(target: string): string {
  * randomness (two writes at once in one process). */
 function tempName(target: string): string {
   return join(dirname(target), `${tempPrefix(target)}${process.pid}-${randomHex(6)}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Whether the temporary file `name` (in `dir`) was left by a writer that is gone. */

@@ -6,6 +6,7 @@
 import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fnv1a64 } from '../core/fnv.js';
+import { isAlive, processStartTime } from '../core/processes.js';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { ensurePrivateDirectory } from '../files/private-dir.js';
 
@@ -27,26 +28,6 @@ export function configIdentity(configFile: string): string {
 export function watcherFiles(stateDir: string, configFile: string): { pidFile: string; statusFile: string } {
   const id = fnv1a64(configIdentity(configFile));
   return { pidFile: join(stateDir, `watch-${id}.pid`), statusFile: join(stateDir, `watch-${id}.json`) };
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** When process `pid` started (clock ticks after boot), or undefined without /proc. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 2 (comm) is in parentheses and may hold spaces or ')': count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** The pid of the watcher holding `pidFile`, or undefined when none runs. */
