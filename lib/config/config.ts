@@ -221,7 +221,7 @@ export function interpretConfig(doc: IniDocument, environment: TokenEnvironment,
 /** Where a file really is, so that two spellings of one file compare equal. */
 function fileIdentity(path: string): string {
   try {
-    return join(realpathSync(dirname(path)), basename(path));
+    return join(realpathSync.native(dirname(path)), basename(path));
   } catch {
     return resolve(path);
   }

@@ -41,7 +41,7 @@ export function resolvedTokenFile(target: string): string {
   const absolute = isAbsolute(target) ? target : join(process.cwd(), target);
   const dir = dirname(absolute);
   try {
-    return join(realpathSync(dir), basename(absolute));
+    return join(realpathSync.native(dir), basename(absolute));
   } catch {
     // No such directory yet: the write will fail and say why; any stable key will do.
     return join(dir, basename(absolute));

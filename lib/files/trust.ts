@@ -135,7 +135,7 @@ export function readTrustedFile(path: string, options: TrustOptions): TrustedFil
     const gids = [options.egid ?? process.getegid?.() ?? options.euid];
     let real: string;
     try {
-      real = realpathSync(path);
+      real = realpathSync.native(path);
       const there = statSync(real);
       if (there.ino !== stat.ino || there.dev !== stat.dev) throw new Error('replaced');
     } catch {

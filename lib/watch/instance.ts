@@ -18,7 +18,7 @@ export class AlreadyRunningError extends TokenenvError {
 /** The identity of a config file: its real path (or the absolute path while it does not exist). */
 export function configIdentity(configFile: string): string {
   try {
-    return realpathSync(configFile);
+    return realpathSync.native(configFile);
   } catch {
     return resolve(configFile);
   }
