@@ -185,8 +185,10 @@ function tokenDirectory(target: string, options: WriteTokenOptions): TrustedDire
 }
 
 export interface WriteAtomicallyOptions extends Pick<WriteTokenOptions, 'chownTo'> {
-  /** fsync the file and its directory (default). Off for files that are only caches or reports
-   * (stamps, the watcher's status): after a crash they may be lost, never torn for a reader. */
+  /** fsync the new file before it replaces the old one (default): after a crash the target is
+   * the old file or the new one, whole, never an empty one. The directory is not synced: a crash
+   * may bring back the old file, which the next refresh replaces again. Off for files that are
+   * only caches or reports (stamps, the watcher's status). */
   durable?: boolean;
 }
 
@@ -220,23 +222,5 @@ export function writeAtomically(target: string, content: string, options: WriteA
     if (error instanceof TokenFileError) throw error;
     throw new TokenFileError(shown, `cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  if (durable) syncDirectory(dirname(target));
   return identity;
-}
-
-// The rename is durable only once the directory itself is on disk.
-function syncDirectory(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, constants.O_RDONLY);
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // a file system that cannot sync a directory: the rename is as durable as it gets
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -3,9 +3,9 @@
 // directory would be O(N²)).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { forgetOrphanScans, writeAtomically, writeTokenFile } from '../../lib/files/write.js';
-import { countFsCalls } from '../support/fs-spy.js';
+import { countFsCalls, spyOnFs } from '../support/fs-spy.js';
 import { Sandbox } from '../support/sandbox.js';
 
 describe('lib/files/write: orphaned temporary files, durability', () => {
@@ -41,10 +41,16 @@ describe('lib/files/write: orphaned temporary files, durability', () => {
     assert.equal(readdirSync(box.dir).filter((n) => n.endsWith('.token')).length, 200);
   });
 
-  it('token files are synced to disk; a file written with durable: false (stamps, status) is not', async () => {
-    assert.equal(await countFsCalls('fsyncSync', async () => {
+  it('a token file is synced to disk before it replaces the old one; a file written with durable: false (stamps, status) is not', async () => {
+    const synced: unknown[] = [];
+    const restore = spyOnFs('fsyncSync', (fd) => synced.push(readlinkSync(`/proc/self/fd/${String(fd)}`)));
+    try {
       writeTokenFile(box.path('t.token'), 'tok', { expectedUid: euid });
-    }), 2, 'the file and its directory');
+    } finally {
+      restore();
+    }
+    assert.equal(synced.length, 1);
+    assert.match(String(synced[0]), /\/\.t\.token\.tokenenv-tmp-/, 'the new file, under its temporary name');
     assert.equal(await countFsCalls('fsyncSync', async () => {
       writeAtomically(box.path('stamp'), '1 2\n', { durable: false });
     }), 0);
