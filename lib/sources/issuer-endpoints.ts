@@ -40,8 +40,8 @@ function fileOf(issuer: string, stateDir: string): string {
   return join(stateDir, 'issuers', `${fnv1a64(issuer)}.json`);
 }
 
-/** The endpoint remembered in the state directory, when the file may be believed. */
-function readRemembered(issuer: string, store: EndpointStore): string | undefined {
+/** The endpoint remembered in the state directory, and until when, when the file may be believed. */
+function readRemembered(issuer: string, store: EndpointStore): { url: string; until: number } | undefined {
   if (!store.stateDir) return undefined;
   try {
     const { text } = readTrustedFile(fileOf(issuer, store.stateDir), { euid: store.euid, maxBytes: MAX_FILE_BYTES });
@@ -49,7 +49,7 @@ function readRemembered(issuer: string, store: EndpointStore): string | undefine
     const now = Date.now();
     if (entry.issuer !== issuer || typeof entry.token_endpoint !== 'string' || typeof entry.until !== 'number') return undefined;
     if (entry.until <= now || entry.until > now + ENDPOINT_TTL_MS) return undefined;
-    return /^https?:$/.test(new URL(entry.token_endpoint).protocol) ? entry.token_endpoint : undefined;
+    return /^https?:$/.test(new URL(entry.token_endpoint).protocol) ? { url: entry.token_endpoint, until: entry.until } : undefined;
   } catch {
     return undefined; // none, unreadable, untrusted or malformed: read the configuration again
   }
@@ -86,12 +86,12 @@ export function tokenEndpointOf(issuer: string, store: EndpointStore, discover: 
     url = entry.url;
   } else {
     const remembered = readRemembered(issuer, store);
-    url = remembered !== undefined ? Promise.resolve(remembered)
+    url = remembered ? Promise.resolve(remembered.url)
       : discover().then(async (found) => {
         await remember(issuer, found, store);
         return found;
       });
-    known.set(issuer, { url, until: Date.now() + ENDPOINT_TTL_MS });
+    known.set(issuer, { url, until: remembered?.until ?? Date.now() + ENDPOINT_TTL_MS });
     url.catch(() => drop(issuer, url, store));
   }
   return { url, forget: () => drop(issuer, url, store) };
