@@ -6,7 +6,7 @@
 // over at once, instead of waiting for the lock to age. A holder on another host (a state
 // directory on NFS) cannot be checked: its lock counts as abandoned when not touched for 15 s
 // (holders touch it every 5 s). Waiters give up at their own deadline.
-import { linkSync, mkdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, realpathSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
@@ -14,6 +14,7 @@ import { fnv1a64 } from '../core/fnv.js';
 import { isAlive, processStartTime } from '../core/processes.js';
 import { randomHex } from '../core/random.js';
 import { ensurePrivateDirectory } from './private-dir.js';
+import { rmdirQuietly, unlinkQuietly } from './remove.js';
 
 export interface LockOptions {
   /** tokenenv's private state directory (see stateDirectory()). */
@@ -86,15 +87,6 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** Runs a removal (unlink, rmdir) that may find nothing left to remove. */
-function removeQuietly(remove: () => void): void {
-  try {
-    remove();
-  } catch {
-    // already gone
-  }
-}
-
 function readLock(lockFile: string): { text: string; holder?: Holder; mtimeMs: number } | undefined {
   try {
     const text = readFileSync(lockFile, 'latin1');
@@ -117,13 +109,13 @@ function breakLock(lockFile: string, judged: string): void {
     mkdirSync(breaker, { mode: 0o700 });
   } catch {
     const stat = statSync(breaker, { throwIfNoEntry: false });
-    if (stat && Date.now() - stat.mtimeMs > BREAKER_STALE_MS) removeQuietly(() => rmdirSync(breaker));
+    if (stat && Date.now() - stat.mtimeMs > BREAKER_STALE_MS) rmdirQuietly(breaker);
     return;
   }
   try {
-    if (readText(lockFile) === judged) removeQuietly(() => unlinkSync(lockFile));
+    if (readText(lockFile) === judged) unlinkQuietly(lockFile);
   } finally {
-    removeQuietly(() => rmdirSync(breaker));
+    rmdirQuietly(breaker);
   }
 }
 
@@ -138,7 +130,7 @@ function tryCreate(lockFile: string, content: string): boolean {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    removeQuietly(() => unlinkSync(draft));
+    unlinkQuietly(draft);
   }
 }
 
@@ -199,6 +191,6 @@ export async function withTokenLock<T>(target: string, options: LockOptions, fn:
     return result;
   } finally {
     clearInterval(touch);
-    if (readText(lockFile) === content) removeQuietly(() => unlinkSync(lockFile));
+    if (readText(lockFile) === content) unlinkQuietly(lockFile);
   }
 }

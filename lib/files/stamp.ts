@@ -9,13 +9,14 @@
 // link, and `-nt`/`-ot` find the two modification times equal: the very file tokenenv checked,
 // unchanged since (bash and zsh compare nanoseconds). A file planted or swapped in since, an
 // older copy moved into place, or a stamp made by anyone else sends the wrapper to the slow path.
-import { closeSync, constants, fstatSync, futimesSync, openSync, readSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, futimesSync, openSync, readSync, renameSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomHex } from '../core/random.js';
 import { decodeClaims } from '../token/claims.js';
 import { MAX_TOKEN_BYTES } from '../token/syntax.js';
 import { encodeName } from './name-encoding.js';
 import { ensurePrivateDirectory } from './private-dir.js';
+import { unlinkQuietly } from './remove.js';
 
 const NAME_MAX = 255;
 
@@ -115,7 +116,7 @@ export async function writeStamp(stateDir: string, euid: number, tokenPath: stri
   } finally {
     closeSync(token.fd);
     if (tempFd !== undefined) closeSync(tempFd);
-    if (temp !== undefined) try { unlinkSync(temp); } catch { /* already gone */ }
+    if (temp !== undefined) unlinkQuietly(temp);
   }
 }
 

@@ -7,12 +7,13 @@
 // round trip: a quarter of a watcher's CPU per refresh, 3 ms of a one-shot refresh.
 import {
   closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, futimesSync, lstatSync, openSync,
-  readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
+  readdirSync, renameSync, statSync, writeSync, type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenFileError, UnsafeFileError } from '../core/errors.js';
 import { isAlive } from '../core/processes.js';
 import { randomHex } from '../core/random.js';
+import { unlinkQuietly } from './remove.js';
 import { openTrustedDirectory, type TrustedDirectory } from './trusted-dir.js';
 
 export interface FileOwner {
@@ -127,14 +128,6 @@ function readdirOrEmpty(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone, or not ours to remove
   }
 }
 

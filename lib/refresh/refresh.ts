@@ -2,6 +2,7 @@
 // have refreshed it meanwhile), fetch, validate, write atomically. A failed or worse fetch
 // leaves the old file alone.
 import type { AccountConfig, Config, TokenConfig } from '../config/config.js';
+import { forEachLimited } from '../core/concurrency.js';
 import { resolveEnvironment, type EnvironmentOptions, type TokenEnvironment } from '../core/environment.js';
 import { hasCode, isTokenenvError, TokenenvError } from '../core/errors.js';
 import { assessTokenFile, judge, secondsLeftOf, wantedOf, type TokenState } from './freshness.js';
@@ -130,14 +131,8 @@ function keptNote(state: TokenState): string {
 /** Refreshes every token in `tokens`, a few at a time; one failure does not stop the others. */
 export async function refreshTokens(config: Config, tokens: TokenConfig[], options: RefreshOptions = {}, parallel = 4): Promise<RefreshResult[]> {
   const results: RefreshResult[] = new Array(tokens.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tokens.length) {
-      const index = next++;
-      const token = tokens[index]!;
-      results[index] = await refreshTokenFile(token, config.accounts.get(token.account)!, options);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, tokens.length) }, worker));
+  await forEachLimited(tokens, parallel, async (token, index) => {
+    results[index] = await refreshTokenFile(token, config.accounts.get(token.account)!, options);
+  });
   return results;
 }

@@ -8,10 +8,10 @@
 // next attempt. A remembered file is believed only in the private directory, owned by this user,
 // written by no one else and naming this very issuer: a planted endpoint would receive the
 // client's secret.
-import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fnv1a64 } from '../core/fnv.js';
 import { ensurePrivateDirectory } from '../files/private-dir.js';
+import { unlinkQuietly } from '../files/remove.js';
 import { readTrustedFile } from '../files/trust.js';
 
 export const ENDPOINT_TTL_MS = 3600_000;
@@ -69,12 +69,7 @@ async function remember(issuer: string, endpoint: string, store: EndpointStore):
 
 function drop(issuer: string, url: Promise<string>, store: EndpointStore): void {
   if (known.get(issuer)?.url === url) known.delete(issuer);
-  if (!store.stateDir) return;
-  try {
-    unlinkSync(fileOf(issuer, store.stateDir));
-  } catch {
-    // already gone
-  }
+  if (store.stateDir) unlinkQuietly(fileOf(issuer, store.stateDir));
 }
 
 /** The token endpoint of `issuer` (without trailing slashes): remembered, or read now by

@@ -18,13 +18,3 @@ export class Limiter {
     }
   }
 }
-
-/** Calls `fn` on each item in order, at most `limit` at a time, holding nothing for the items
- * not started yet. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

@@ -348,11 +348,16 @@ describe('tokenenv doctor', function () {
       assert.equal(level(after, 'discovery'), 'ok');
     });
 
-    it('an oidc-agent account and no agent: eval "$(oidc-agent-service use)"', async function () {
-      requireCommands(this, 'oidc-agent', 'oidc-agent-service', 'oidc-add');
+    /** An oidc-agent account (its password file empty) and a valid token; skipped without oidc-agent. */
+    function oidcAgentAccountWithToken(test: Mocha.Context): void {
+      requireCommands(test, 'oidc-agent', 'oidc-agent-service', 'oidc-add');
       box.write('config.ini', '[account wlcg]\noidc_account = wlcg\npassword_file = /dev/null\n[token default]\naccount = wlcg\n');
       box.write(token(), jwt(1800));
       mkdirSync(env.HOME!, { recursive: true });
+    }
+
+    it('an oidc-agent account and no agent: eval "$(oidc-agent-service use)"', async function () {
+      oidcAgentAccountWithToken(this);
       const result = await fixResolves('oidc-agent', 'eval "$(oidc-agent-service use)"', {
         // The fix starts the user's agent (here: in the sandbox's HOME and TMPDIR); stopped afterwards.
         answer: (fix) => `${fix} >/dev/null; trap 'oidc-agent-service kill >/dev/null 2>&1' EXIT`,
@@ -361,10 +366,7 @@ describe('tokenenv doctor', function () {
     });
 
     it('OIDC_SOCK naming an agent that is gone: eval "$(oidc-agent-service use)"', async function () {
-      requireCommands(this, 'oidc-agent', 'oidc-agent-service', 'oidc-add');
-      box.write('config.ini', '[account wlcg]\noidc_account = wlcg\npassword_file = /dev/null\n[token default]\naccount = wlcg\n');
-      box.write(token(), jwt(1800));
-      mkdirSync(env.HOME!, { recursive: true });
+      oidcAgentAccountWithToken(this);
       const result = await fixResolves('oidc-agent', 'eval "$(oidc-agent-service use)"', {
         env: { ...env, OIDC_SOCK: box.path('gone.sock') },
         answer: (fix) => `trap 'oidc-agent-service kill >/dev/null 2>&1' EXIT; ${fix} >/dev/null`,

@@ -1,7 +1,8 @@
 // The watcher's timing policy, in-process with pinned randomness.
 import assert from 'node:assert/strict';
 import { backoffMs, DEFAULT_RETRY, MIN_DELAY_MS, nextCheck } from '../../lib/watch/schedule.js';
-import { forEachLimited, Limiter } from '../../lib/watch/limiter.js';
+import { forEachLimited } from '../../lib/core/concurrency.js';
+import { Limiter } from '../../lib/watch/limiter.js';
 
 describe('watcher schedule', () => {
   it('backs off from 2 s, doubling, capped at 60 s, with ±20 % jitter', () => {
