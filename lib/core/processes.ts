@@ -23,3 +23,10 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
 }
+
+let ownStartTime: string | undefined;
+
+/** This process's start time (see processStartTime), read once: it cannot change. */
+export function startTimeOfThisProcess(): string | undefined {
+  return (ownStartTime ??= processStartTime(process.pid));
+}

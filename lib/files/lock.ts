@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { fnv1a64 } from '../core/fnv.js';
-import { isAlive, processStartTime } from '../core/processes.js';
+import { isAlive, processStartTime, startTimeOfThisProcess } from '../core/processes.js';
 import { randomHex } from '../core/random.js';
 import { ensurePrivateDirectory } from './private-dir.js';
 import { rmdirQuietly, unlinkQuietly } from './remove.js';
@@ -142,7 +142,7 @@ export async function withTokenLock<T>(target: string, options: LockOptions, fn:
   const lockDir = ensurePrivateDirectory(join(options.stateDir, 'locks'), options.euid);
   const lockFile = lockPathFor(target, options.stateDir);
   const waitMs = options.waitMs ?? 60_000;
-  const content = `${hostname()} ${process.pid} ${processStartTime(process.pid) ?? '-'} ${randomHex(8)}\n`;
+  const content = `${hostname()} ${process.pid} ${startTimeOfThisProcess() ?? '-'} ${randomHex(8)}\n`;
   const started = Date.now();
   let pause = 5;
   let lastHolder: Holder | undefined;

@@ -4,8 +4,12 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { UnsafeFileError } from '../core/errors.js';
 
 export function ensurePrivateDirectory(path: string, euid: number): string {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  const stat = lstatSync(path);
+  // Usually there already: one lstat, and mkdir only when it is missing.
+  let stat = lstatSync(path, { throwIfNoEntry: false });
+  if (!stat) {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    stat = lstatSync(path);
+  }
   if (!stat.isDirectory()) throw new UnsafeFileError(path, 'private directory expected, found something else (a symbolic link?)');
   if (stat.uid !== euid) {
     throw new UnsafeFileError(path, `private directory owned by uid ${stat.uid}, not by uid ${euid}: refusing a directory another user could have planted`);

@@ -6,7 +6,7 @@
 import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fnv1a64 } from '../core/fnv.js';
-import { isAlive, processStartTime } from '../core/processes.js';
+import { isAlive, processStartTime, startTimeOfThisProcess } from '../core/processes.js';
 import { TokenenvError, type ErrorCode } from '../core/errors.js';
 import { ensurePrivateDirectory } from '../files/private-dir.js';
 
@@ -53,7 +53,7 @@ export function runningWatcher(pidFile: string): number | undefined {
 /** Claims the pid file or throws AlreadyRunningError; returns a release function. */
 export function claimInstance(stateDir: string, pidFile: string, euid: number, what: string): () => void {
   ensurePrivateDirectory(stateDir, euid);
-  const mine = `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim();
+  const mine = `${process.pid} ${startTimeOfThisProcess() ?? ''}`.trim();
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(pidFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
