@@ -5,6 +5,7 @@
 //   BENCH_QUICK=1              fewer rounds, shorter waits, smaller sizes (≈2–3 min)
 //   BENCH_SETTLE_SECONDS, BENCH_QUIET_SECONDS   the watcher's rest and quiet period (30/60; quick 10/10)
 //   BENCH_LINEAR_TOKENS=1000,20000, BENCH_LINEAR_BUDGET=180   linearity sizes, seconds per first pass
+//   BENCH_LINEAR_DIR           where the linearity watchers write (default: a tmpfs, see linear.ts)
 //   OSG_TOKEN_RENEWER_SRC      osg-token-renewer's tarball, directory or .py (default ../shared/peers/)
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchDiscovery } from './discovery.js';
