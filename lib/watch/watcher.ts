@@ -352,6 +352,11 @@ export class TokenWatcher extends EventEmitter<TokenWatcherEvents> {
     this.reloadTimer = setTimeout(() => void this.reload(`config file ${event}`), 50);
   }
 
+  /** How many tokens are watched. */
+  get tokenCount(): number {
+    return this.entries.size;
+  }
+
   /** What every token's last check found and when the next one is due. */
   status(): WatchStatus {
     return {
