@@ -1,12 +1,16 @@
 // Issue 13's linearity figures: a watcher of N client-credentials tokens (real grants at the demo
-// issuer) at two sizes, each beside a reference watcher of REFERENCE tokens started with it: first-
-// pass time and CPU per token, settled resident memory per token, and steady-state CPU per refresh
-// over one whole refresh cycle, which must stay within 1.3x of each other across sizes and within
-// 1.5x of the first pass.
-// "Per token" is the cost of the tokens beyond the reference's, divided by their number: what a
-// watcher pays once (Node's start, its modules, timers, the JIT's first hundred tokens) is paid by
-// the reference too, and is not spread over the tokens of the smaller size. (The JIT warms up for
-// longer, about 1,500 refreshes: the smaller size still carries some of it.)
+// issuer) at two sizes, each after a reference watcher of N/2 tokens measured the same way: first-pass
+// time and CPU per token, settled resident memory per token, and steady-state CPU per refresh over
+// one whole refresh cycle, which must stay within 1.3x of each other across sizes and within 1.5x
+// of the first pass.
+// "Per token" is the cost of the tokens beyond the reference's, divided by their number: the cost
+// of one more token at that size. What a watcher pays once is paid by the reference too and
+// cancels out: Node's start, its modules, and the JIT, which compiles the first pass's code over
+// its first few hundred refreshes and the steady state's (replacing files, file events, timers)
+// over the first few hundred refreshes of that. (Against a reference of 100 tokens, the JIT's
+// ~0.5 s of CPU on either was spread over the 900 tokens of the smaller size: 1.4-1.7x the cost of
+// a token at 20,000.) Each size also reports what a token costs with everything counted (its
+// watcher's CPU and resident memory divided by N), for information.
 // Tokens live 2R seconds with min_lifetime R, so each is refreshed R s (minus jitter) after its
 // first write; R is chosen to come after the first pass (from the previous size's rate).
 // BENCH_LINEAR_TOKENS=1000,20000 picks the sizes; BENCH_LINEAR_BUDGET (s) bounds a first pass:
@@ -16,110 +20,153 @@
 // file creation first skips every inode freed in the last seconds, so its cost depends on the
 // files deleted just before (by the previous bench: twice the CPU per token at 1,000 tokens),
 // not on the watcher.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBenchIssuer, type BenchIssuer } from './issuer.js';
+import { startBenchIssuer } from './issuer.js';
 import { procStats, QUICK, record, sleep, verdict } from './measure.js';
 import { issuerLab, SETTLE_SECONDS, startWatcher, until, written } from './watchers.js';
 
 const SIZES = (process.env.BENCH_LINEAR_TOKENS ?? (QUICK ? '500,2000' : '1000,20000')).split(',').map(Number);
 const BUDGET_S = Number(process.env.BENCH_LINEAR_BUDGET ?? (QUICK ? 40 : 180));
 /** A first guess of the first pass's ms per token, before any size has been measured. */
-const GUESS_MS_PER_TOKEN = 8;
+const GUESS_MS_PER_TOKEN = 3;
+/** Sizes up to this many tokens are measured this many times, and each figure is the median: their
+ * per-token figures rest on a few hundred tokens, where one run's noise was ±25 %. */
+const SMALL_SIZE = 2000;
+const SMALL_SIZE_RUNS = QUICK ? 1 : 3;
 const SPREAD = 1.3;
-const REFERENCE = QUICK ? 50 : 100;
 const STEADY_VS_FIRST = 1.5;
 
 interface Size {
   count: number;
+  referenceCount: number;
   finished: boolean;
   written: number;
   elapsedMs: number;
   /** Per token beyond the reference watcher's: first-pass wall time and CPU, ms. */
   passMs: number;
   passCpuMs: number;
+  /** The watcher's CPU for its first pass, start included, divided by its tokens. */
+  passCpuAllMs: number;
   peakRssMb: number;
   settledRssMb?: number;
   baseRssMb?: number;
   /** Settled resident KB per token beyond the reference watcher's. */
   rssKb?: number;
   steadyCpuMs?: number;
+  /** The watcher's CPU over the cycle divided by its refreshes. */
+  steadyCpuAllMs?: number;
   steadyRefreshes?: number;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-async function measureSize(root: string, count: number, msPerToken: number): Promise<Size> {
+/** What one watcher of `count` tokens costs, alone on the machine. */
+interface Run {
+  count: number;
+  finished: boolean;
+  written: number;
+  /** First pass: wall time and CPU from the watcher's start until every token is written. */
+  elapsedMs: number;
+  cpuMs: number;
+  peakRssMb: number;
+  settledRssMb?: number;
+  /** One whole refresh cycle: the watcher's CPU and the refreshes it made. */
+  cycleCpuMs?: number;
+  cycleRefreshes?: number;
+}
+
+async function measureWatcher(dir: string, count: number, msPerToken: number): Promise<Run> {
   // Refresh R s after each write, jitter included (at most R/10 early): after the first pass
   // (estimated linearly, with room for twice that, up to the budget) and SETTLE_SECONDS of rest.
   const estimateS = (msPerToken * count) / 1000;
   const refreshS = Math.ceil(Math.max(15, (Math.min(BUDGET_S, 2 * estimateS) + SETTLE_SECONDS) / 0.88));
-  const issuers: BenchIssuer[] = [await startBenchIssuer(2 * refreshS), await startBenchIssuer(2 * refreshS)];
-  const children: ChildProcess[] = [];
+  const issuer = await startBenchIssuer(2 * refreshS);
+  const lab = issuerLab(dir, count, issuer, refreshS);
+  const start = performance.now();
+  const watcher = startWatcher(lab);
   try {
-    const reference = issuerLab(join(root, `reference-${count}`), REFERENCE, issuers[0]!, refreshS);
-    const many = issuerLab(join(root, `many-${count}`), count, issuers[1]!, refreshS);
-    const start = performance.now();
-    const [referenceWatcher, manyWatcher] = [startWatcher(reference), startWatcher(many)];
-    children.push(referenceWatcher, manyWatcher);
-    await until(() => written(reference) === REFERENCE, 60_000, 5);
-    const referenceMs = performance.now() - start;
-    const referenceCpu = procStats(referenceWatcher.pid!).cpuMs;
-    const beyond = count - REFERENCE;
     let peakRssMb = 0;
+    // Polled often enough that the poll's delay is small per token, and no more: a readdir of
+    // thousands of names takes milliseconds of the cores the watcher shares.
     const finished = await until(() => {
-      peakRssMb = Math.max(peakRssMb, procStats(manyWatcher.pid!).rssMb);
-      return written(many) === count;
-    }, BUDGET_S * 1000, 200);
-    const elapsedMs = performance.now() - start;
-    const manyCpu = procStats(manyWatcher.pid!).cpuMs;
-    const size: Size = {
-      count, finished, written: written(many), elapsedMs, peakRssMb,
-      passMs: (elapsedMs - referenceMs) / beyond, passCpuMs: (manyCpu - referenceCpu) / beyond,
-    };
-    if (!finished) return size;
+      peakRssMb = Math.max(peakRssMb, procStats(watcher.pid!).rssMb);
+      return written(lab) === count;
+    }, BUDGET_S * 1000, Math.max(5, count / 100));
+    const run: Run = { count, finished, written: written(lab), elapsedMs: performance.now() - start, cpuMs: procStats(watcher.pid!).cpuMs, peakRssMb };
+    if (!finished) return run;
 
     // Settled: just before the earliest refresh (R minus at most a tenth of R of jitter).
     const settleAt = start + 0.88 * refreshS * 1000;
     const restS = (settleAt - performance.now()) / 1000;
     if (restS < SETTLE_SECONDS) console.log(`  (${fmt(count)} tokens: the first pass ended only ${restS.toFixed(0)} s before the first refreshes were due: memory may not have settled)`);
     await sleep(Math.max(0, settleAt - performance.now()));
-    size.settledRssMb = procStats(manyWatcher.pid!).rssMb;
-    size.baseRssMb = procStats(referenceWatcher.pid!).rssMb;
-    size.rssKb = ((size.settledRssMb - size.baseRssMb) * 1024) / beyond;
+    run.settledRssMb = procStats(watcher.pid!).rssMb;
 
-    // Steady state: one whole refresh cycle, from the first refresh until every token has been
-    // refreshed once, as the first pass is one whole cycle of first writes. (The refreshes come
-    // due at the first pass's pace spread by their jitter, sparse at the leading edge: a window
-    // at the start of the cycle would measure the edge only.)
-    let grants = await issuers[1]!.grants();
-    while (grants <= count && performance.now() - start < (refreshS * 1.2 + BUDGET_S) * 1000) {
-      await sleep(100);
-      grants = await issuers[1]!.grants();
-    }
-    // The reference's tokens come due at the same times (same R, started together): over the same
-    // cycle, its CPU and refreshes are subtracted like its first pass.
-    const referenceGrants = await issuers[0]!.grants();
-    const cpu0 = [procStats(manyWatcher.pid!).cpuMs, procStats(referenceWatcher.pid!).cpuMs];
-    const cycleStart = grants;
-    const cycleEnd = performance.now() + 1.5 * (elapsedMs + 0.1 * refreshS * 1000) + 10_000;
-    while (grants < 2 * count && performance.now() < cycleEnd) {
+    // Steady state: one whole refresh cycle, from just before the earliest refresh can be due
+    // until every token has been refreshed once, as the first pass is one whole cycle of first
+    // writes. (The refreshes come due at the first pass's pace, spread by their jitter.)
+    const cpu0 = procStats(watcher.pid!).cpuMs;
+    const grants0 = await issuer.grants();
+    const cycleEnd = performance.now() + 0.12 * refreshS * 1000 + 1.5 * (run.elapsedMs + 0.1 * refreshS * 1000) + 10_000;
+    let refreshes = 0;
+    while (refreshes < count && performance.now() < cycleEnd) {
       await sleep(200);
-      grants = await issuers[1]!.grants();
+      refreshes = (await issuer.grants()) - grants0;
     }
-    const cpu1 = [procStats(manyWatcher.pid!).cpuMs, procStats(referenceWatcher.pid!).cpuMs];
-    size.steadyRefreshes = grants - cycleStart;
-    const referenceRefreshes = (await issuers[0]!.grants()) - referenceGrants;
-    const extra = size.steadyRefreshes - referenceRefreshes;
-    if (extra > 0) size.steadyCpuMs = (cpu1[0]! - cpu0[0]! - (cpu1[1]! - cpu0[1]!)) / extra;
-    return size;
+    run.cycleCpuMs = procStats(watcher.pid!).cpuMs - cpu0;
+    run.cycleRefreshes = refreshes;
+    return run;
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode === null ? c.once('exit', resolve) : resolve(null)))));
-    for (const issuer of issuers) await issuer.close();
+    watcher.kill('SIGTERM');
+    await new Promise((resolve) => (watcher.exitCode === null ? watcher.once('exit', resolve) : resolve(null)));
+    await issuer.close();
   }
+}
+
+/** A size: its reference watcher of half as many tokens, then the watcher itself, one after the
+ * other (side by side, they slowed each other down, and the larger one kept up to 40 MB more after
+ * its first pass); per token is the difference over the tokens beyond the reference's. */
+async function measureSize(root: string, count: number, msPerToken: number): Promise<Size> {
+  const referenceCount = Math.round(count / 2);
+  const reference = await measureWatcher(join(root, `reference-${count}`), referenceCount, msPerToken);
+  const many = reference.finished
+    ? await measureWatcher(join(root, `many-${count}`), count, msPerToken)
+    : { ...reference, count, finished: false };
+  const beyond = count - referenceCount;
+  const size: Size = {
+    count, referenceCount, finished: many.finished, written: many.written, elapsedMs: many.elapsedMs, peakRssMb: many.peakRssMb,
+    passMs: (many.elapsedMs - reference.elapsedMs) / beyond, passCpuMs: (many.cpuMs - reference.cpuMs) / beyond, passCpuAllMs: many.cpuMs / count,
+  };
+  if (!many.finished) return size;
+  size.settledRssMb = many.settledRssMb;
+  size.baseRssMb = reference.settledRssMb;
+  size.rssKb = ((many.settledRssMb! - reference.settledRssMb!) * 1024) / beyond;
+  size.steadyRefreshes = many.cycleRefreshes;
+  const extra = many.cycleRefreshes! - reference.cycleRefreshes!;
+  if (extra > 0) size.steadyCpuMs = (many.cycleCpuMs! - reference.cycleCpuMs!) / extra;
+  if (many.cycleRefreshes! > 0) size.steadyCpuAllMs = many.cycleCpuMs! / many.cycleRefreshes!;
+  return size;
+}
+
+/** One size measured `runs` times: the median of each figure (an unfinished run is reported as such). */
+async function measureRepeated(root: string, count: number, msPerToken: number): Promise<Size & { runs: number }> {
+  const runs = count <= SMALL_SIZE ? SMALL_SIZE_RUNS : 1;
+  const all: Size[] = [];
+  for (let run = 0; run < runs; run++) {
+    const size = await measureSize(join(root, `run-${run}`), count, msPerToken);
+    if (!size.finished) return { ...size, runs: run + 1 };
+    all.push(size);
+  }
+  const median = (pick: (s: Size) => number | undefined): number | undefined => {
+    const values = all.map(pick).filter((v): v is number => v !== undefined).sort((x, y) => x - y);
+    return values.length === 0 ? undefined : values[Math.floor(values.length / 2)];
+  };
+  const figures = Object.fromEntries((Object.keys(all[0]!) as (keyof Size)[])
+    .filter((key) => typeof all[0]![key] === 'number')
+    .map((key) => [key, median((s) => s[key] as number | undefined)]));
+  return { ...all[0]!, ...figures, runs } as Size & { runs: number };
 }
 
 function within(a: number, b: number, limit: number): { ratio: number; ok: boolean } {
@@ -153,10 +200,10 @@ export async function benchLinear(): Promise<boolean> {
     let ok = true;
     let msPerToken = GUESS_MS_PER_TOKEN;
     for (const count of SIZES) {
-      const s = await measureSize(root, count, msPerToken);
+      const s = await measureRepeated(root, count, msPerToken);
       sizes.push(s);
       msPerToken = Math.max(msPerToken, s.passMs);
-      const name = `watcher, ${fmt(count)} client-credentials tokens`;
+      const name = `watcher, ${fmt(count)} client-credentials tokens${s.runs > 1 ? ` (median of ${s.runs} runs)` : ''}`;
       if (!s.finished) {
         console.log(`${name}: first pass NOT finished within ${BUDGET_S} s (${fmt(s.written)} of ${fmt(count)} tokens written: >= ${(s.elapsedMs / s.written).toFixed(2)} ms per token); ` +
           `settled memory and steady state not measured (BENCH_LINEAR_BUDGET=SECONDS waits longer) ${verdict(false)}`);
@@ -167,12 +214,17 @@ export async function benchLinear(): Promise<boolean> {
       const steady = s.steadyCpuMs === undefined ? undefined : { ratio: s.steadyCpuMs / s.passCpuMs };
       const steadyOk = steady !== undefined && steady.ratio <= STEADY_VS_FIRST;
       ok = ok && steadyOk;
-      console.log(`${name}: first pass ${(s.elapsedMs / 1000).toFixed(1)} s = ${s.passMs.toFixed(2)} ms and ${s.passCpuMs.toFixed(2)} ms of CPU per token beyond a ${REFERENCE}-token watcher; ` +
-        `resident ${s.peakRssMb.toFixed(0)} MB at peak, ${s.settledRssMb!.toFixed(0)} MB settled = ${s.rssKb!.toFixed(1)} KB per token beyond the ${REFERENCE}-token watcher's ${s.baseRssMb!.toFixed(0)} MB (peak ${(s.peakRssMb / s.settledRssMb!).toFixed(2)}x settled)`);
-      console.log(`${name}: steady state ${s.steadyCpuMs === undefined ? 'not measured (no refresh seen)' : `${s.steadyCpuMs.toFixed(2)} ms of CPU per refresh over ${fmt(s.steadyRefreshes!)} refreshes`} ` +
+      const beyond = `beyond a ${fmt(s.referenceCount)}-token watcher`;
+      const allCounted = `${s.passCpuAllMs.toFixed(2)} ms of CPU per token in the first pass, ` +
+        `${s.steadyCpuAllMs === undefined ? '-' : s.steadyCpuAllMs.toFixed(2)} ms per refresh in the steady state, ${((s.settledRssMb! * 1024) / s.count).toFixed(1)} KB resident per token`;
+      console.log(`${name}: first pass ${(s.elapsedMs / 1000).toFixed(1)} s = ${s.passMs.toFixed(2)} ms and ${s.passCpuMs.toFixed(2)} ms of CPU per token ${beyond}; ` +
+        `resident ${s.peakRssMb.toFixed(0)} MB at peak, ${s.settledRssMb!.toFixed(0)} MB settled = ${s.rssKb!.toFixed(1)} KB per token beyond the ${fmt(s.referenceCount)}-token watcher's ${s.baseRssMb!.toFixed(0)} MB (peak ${(s.peakRssMb / s.settledRssMb!).toFixed(2)}x settled)`);
+      console.log(`${name}: steady state ${s.steadyCpuMs === undefined ? 'not measured (no refresh seen)' : `${s.steadyCpuMs.toFixed(2)} ms of CPU per refresh ${beyond} over ${fmt(s.steadyRefreshes!)} refreshes`} ` +
         `vs the first pass's ${s.passCpuMs.toFixed(2)} ms per token${steady ? ` = ${steady.ratio.toFixed(2)}x` : ''} (target <= ${STEADY_VS_FIRST}x) ${verdict(steadyOk)}`);
-      record(`${name}, first pass per token (beyond a ${REFERENCE}-token watcher)`, `${s.passMs.toFixed(2)} ms wall, ${s.passCpuMs.toFixed(2)} ms CPU (${(s.elapsedMs / 1000).toFixed(1)} s in all)`, '');
-      record(`${name}, resident memory settled / at first-pass peak`, `${s.settledRssMb!.toFixed(0)} MB / ${s.peakRssMb.toFixed(0)} MB = ${s.rssKb!.toFixed(1)} KB per token beyond ${REFERENCE} tokens (${s.baseRssMb!.toFixed(0)} MB)`, '');
+      console.log(`${name}: with everything counted (Node's start, modules, the JIT): ${allCounted} (for information)`);
+      record(`${name}, first pass per token (${beyond})`, `${s.passMs.toFixed(2)} ms wall, ${s.passCpuMs.toFixed(2)} ms CPU (${(s.elapsedMs / 1000).toFixed(1)} s in all)`, '');
+      record(`${name}, resident memory settled / at first-pass peak`, `${s.settledRssMb!.toFixed(0)} MB / ${s.peakRssMb.toFixed(0)} MB = ${s.rssKb!.toFixed(1)} KB per token beyond ${fmt(s.referenceCount)} tokens (${s.baseRssMb!.toFixed(0)} MB)`, '');
+      record(`${name}, per token with everything counted (Node's start, modules, the JIT)`, allCounted, '');
       record(`${name}, steady-state CPU per refresh vs first-pass CPU per token`,
         steady ? `${steady.ratio.toFixed(2)}x (${s.steadyCpuMs!.toFixed(2)} vs ${s.passCpuMs.toFixed(2)} ms, ${fmt(s.steadyRefreshes!)} refreshes)` : 'not measured (no refresh seen)', `≤ ${STEADY_VS_FIRST}x`, steadyOk);
     }
