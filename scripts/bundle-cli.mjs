@@ -47,13 +47,15 @@ const common = {
 
 // import() of a built-in (node:http for the first request, node:https, node:crypto) becomes a
 // lazy require(): an import() would start Node's ES module loader, at a cost of milliseconds. It
-// goes through a one-line CommonJS module, which esbuild bundles and loads on first use. ES-only
-// packages (execa, oidc-provider) keep their import().
+// goes through a one-line module that re-exports the built-in, which esbuild bundles, runs on
+// first use and keeps: a CommonJS one would be copied into a new object (__toESM) at every
+// import(), i.e. at every request of a watcher. ES-only packages (execa, oidc-provider) keep
+// their import().
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'lazy-builtin' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: `export * from ${JSON.stringify(args.path)};`, loader: 'js' }));
   },
 };
 

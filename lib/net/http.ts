@@ -94,14 +94,9 @@ interface Hop {
 
 type Send = typeof import('node:http').request;
 
-// Loaded at the first request that needs them, then kept: once bundled, each import() of a
-// built-in copies all of its exports again (a watcher would do it at every refresh).
-let httpModule: Promise<typeof import('node:http')> | undefined;
-let httpsModule: Promise<typeof import('node:https')> | undefined;
-
 async function connection(url: URL, trust: SiteTrust | undefined): Promise<{ send: Send; agent?: Agent }> {
-  if (url.protocol === 'http:') return { send: (await (httpModule ??= import('node:http'))).request };
-  const https = await (httpsModule ??= import('node:https'));
+  if (url.protocol === 'http:') return { send: (await import('node:http')).request };
+  const https = await import('node:https');
   const ca = trust ? await loadTrustedCas(trust) : undefined;
   return { send: https.request as unknown as Send, ...(ca ? { agent: agentFor(https, ca) as unknown as Agent } : {}) };
 }

@@ -22,14 +22,11 @@ const STDERR_KEPT_BYTES = 64 * 1024;
 
 type Ending = 'timeout' | 'cancelled' | 'overflow';
 
-// Loaded at the first command: a client-credentials refresh runs none and need not pay for it
-// (3 ms). Kept once loaded: once bundled, each import() of a built-in copies all its exports.
-let childProcess: Promise<typeof import('node:child_process')> | undefined;
-
 export async function runSourceCommand(description: string, argv: string[], context: SourceContext,
   _secrets: readonly string[] = [], extraEnv: Record<string, string> = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
-  const { spawn } = await (childProcess ??= import('node:child_process'));
+  // Loaded here: a client-credentials refresh runs no command and need not pay for it (3 ms).
+  const { spawn } = await import('node:child_process');
   const tree: ProcessTree = { marker: newMarker() };
   const untrack = track(tree);
   let child;
