@@ -15,7 +15,7 @@
 // the ones bundled below.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -180,9 +180,10 @@ await Promise.all([...files].map(([file, modules]) => {
   });
 }));
 
-// 4. The loader that every file goes through (bin/tokenenv.cjs and the links above), and the code
-// cache it reads, made by a Node started with no options of its own (see code-cache.cjs).
-copyFileSync(resolve(root, 'scripts/cli/load.cjs'), resolve(outdir, 'load.cjs'));
+// 4. The loader that every file goes through is bin/tokenenv.cjs; a file that Node loads with
+// require (one with import(), see there) reaches it as './load.cjs'. Then the code cache that the
+// loader reads, made by a Node started with no options of its own (see code-cache.cjs).
+writeFileSync(resolve(outdir, 'load.cjs'), "// The CLI's loader, for the bundle files that Node loads with require.\n'use strict';\nmodule.exports = require('../../bin/tokenenv.cjs');\n");
 const cached = [...files.keys()].map((file) => resolve(outdir, file)).filter((file) => !readFileSync(file, 'utf8').includes('import('));
 const cache = spawnSync(process.execPath, [resolve(root, 'scripts/cli/code-cache.cjs'), ...cached], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
 if (cache.status !== 0) throw new Error(`bundle-cli: the code cache was not written (exit ${cache.status})`);

@@ -1,4 +1,4 @@
-// Writes the V8 code cache of each dist/cli file that scripts/cli/load.cjs loads through a
+// Writes the V8 code cache of each dist/cli file that the loader (bin/tokenenv.cjs) loads through a
 // vm.Script: `node scripts/cli/code-cache.cjs FILE...`, run by scripts/bundle-cli.mjs in a Node of
 // its own with no options (V8 rejects a cache made under other flags).
 // Each file is compiled with every function compiled eagerly, so the cache holds the functions a
@@ -8,7 +8,7 @@
 const { readFileSync, writeFileSync } = require('node:fs');
 const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
-const { wrapSource } = require('./load.cjs');
+const { wrapSource } = require('../../bin/tokenenv.cjs');
 
 for (const filename of process.argv.slice(2)) {
   setFlagsFromString('--no-lazy');

@@ -1,6 +1,6 @@
 // The CLI bundle (scripts/bundle-cli.mjs): a command loads only the code it runs, every module
 // exists once across the bundle's files (one copy of each class), and the files load through
-// dist/cli/load.cjs with the code cache written at build time.
+// the loader in bin/tokenenv.cjs with the code cache written at build time.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,11 +85,13 @@ describe('CLI bundle', () => {
   });
 
   it('a file whose cache V8 rejects still loads, compiled from its source', () => {
-    const copy = box.path('cli');
-    cpSync(cliDir, copy, { recursive: true });
-    for (const f of readdirSync(copy).filter((name) => name.endsWith('.cache'))) writeFileSync(join(copy, f), 'not a code cache');
+    const copy = box.path('package');
+    cpSync(cliDir, join(copy, 'dist', 'cli'), { recursive: true });
+    cpSync(join(repoRoot, 'bin'), join(copy, 'bin'), { recursive: true });
+    const copied = join(copy, 'dist', 'cli');
+    for (const f of readdirSync(copied).filter((name) => name.endsWith('.cache'))) writeFileSync(join(copied, f), 'not a code cache');
     const token = box.write('t', `${fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600 })}\n`);
-    const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(copy, 'load.cjs'))})('tokenenv.cjs').runFromProcess()`, 'x', 'inspect'],
+    const run = spawnSync(process.execPath, [join(copy, 'bin', 'tokenenv.cjs'), 'inspect'],
       { env: { PATH: process.env.PATH, BEARER_TOKEN_FILE: token }, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /expires/i);
