@@ -37,6 +37,9 @@ export function nextCheck(freshUntil: number, now: number, maxJitterSeconds = DE
   random: Random = Math.random, lastFetchSeconds = 0): NextCheck {
   const remaining = freshUntil - now;
   const lead = Math.min(2 * lastFetchSeconds, Math.max(0, remaining) * 0.5);
-  const early = lead + random() * Math.min(maxJitterSeconds, Math.max(0, remaining - lead) * 0.1);
-  return { delayMs: Math.max(MIN_DELAY_MS, (remaining - early) * 1000), early };
+  const jittered = lead + random() * Math.min(maxJitterSeconds, Math.max(0, remaining - lead) * 0.1);
+  // On a whole second of the clock: the refreshes of many tokens due within the same second then
+  // run in one wake of the process, back to back, not each in a wake of its own.
+  const fireAt = Math.floor(freshUntil - jittered);
+  return { delayMs: Math.max(MIN_DELAY_MS, (fireAt - now) * 1000), early: freshUntil - fireAt };
 }

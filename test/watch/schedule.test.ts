@@ -29,6 +29,18 @@ describe('watcher schedule', () => {
     assert.deepEqual(nextCheck(1000 + 6, 1000, 30, () => 0, 10), { delayMs: 3000, early: 3 });
   });
 
+  it('fires on a whole second of the clock, so that refreshes due within the same second run together', () => {
+    const now = 1000.25;
+    for (const random of [0, 0.3, 0.77]) {
+      const { delayMs, early } = nextCheck(now + 600, now, 30, () => random);
+      const fireAt = now + delayMs / 1000;
+      assert.ok(Math.abs(fireAt - Math.round(fireAt)) < 1e-6, `fires at ${fireAt}`);
+      // Earlier than the jitter alone (30 s x random) by less than a second; `early` is the whole advance.
+      assert.ok(Math.abs(now + 600 - early - fireAt) < 1e-6);
+      assert.ok(early - 30 * random < 1 && early - 30 * random >= 0, `random ${random}: early ${early}`);
+    }
+  });
+
   it('never schedules sooner than a second, even for a token already past its refresh time', () => {
     assert.equal(nextCheck(900, 1000, 30, () => 0.5).delayMs, MIN_DELAY_MS);
   });
