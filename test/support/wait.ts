@@ -20,8 +20,10 @@ export interface RunningCommand {
   exited: Promise<number | string>;
 }
 
-export function startTokenenv(args: string[], env: Record<string, string | undefined>): RunningCommand {
-  const child = spawn(process.execPath, [tokenenvBin, ...args], {
+/** `tokenenv ARGS` in a Node started with `nodeArgs` (V8 flags such as --trace-gc, which
+ * NODE_OPTIONS does not take). */
+export function startTokenenv(args: string[], env: Record<string, string | undefined>, nodeArgs: string[] = []): RunningCommand {
+  const child = spawn(process.execPath, [...nodeArgs, tokenenvBin, ...args], {
     env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

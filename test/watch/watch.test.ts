@@ -54,6 +54,18 @@ describe('tokenenv watch', function () {
     assert.match(watch!.stderr(), /token t: refreshed \(file deleted\)/);
   });
 
+  it('after a burst of refreshes, collects its garbage once, compacting, and not after each refresh', async () => {
+    // V8 labels a collection that the program asked for "testing"; --trace-gc prints one line each.
+    const forced = () => watch!.stdout().split('\n').filter((line) => /Mark-Compact.*testing/.test(line));
+    const tokens = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`t${i}`, { token_path: tokenPath(`t${i}`) }]));
+    box.write('config.ini', mintConfig(mint, tokens));
+    watch = startTokenenv(['watch', '--config', config()], env, ['--trace-gc']);
+    await waitFor(() => forced().length > 0, 20_000, 'a collection after the first pass')
+      .catch((e: Error) => { throw new Error(`${e.message}\n${watch!.stderr()}`); });
+    assert.ok(Object.values(tokens).every((t) => existsSync(t.token_path)), 'before every token was written');
+    assert.equal(forced().length, 1, forced().join('\n'));
+  });
+
   it('a token replaced by an expired one is refreshed at once', async () => {
     await startWatching();
     const before = mint.calls;
