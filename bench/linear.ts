@@ -1,16 +1,21 @@
 // Issue 13's linearity figures: a watcher of N client-credentials tokens (real grants at the demo
-// issuer) at two sizes, each after a reference watcher of N/2 tokens measured the same way: first-pass
-// time and CPU per token, settled resident memory per token, and steady-state CPU per refresh over
-// one whole refresh cycle, which must stay within 1.3x of each other across sizes and within 1.5x
-// of the first pass.
-// "Per token" is the cost of the tokens beyond the reference's, divided by their number: the cost
-// of one more token at that size. What a watcher pays once is paid by the reference too and
-// cancels out: Node's start, its modules, and the JIT, which compiles the first pass's code over
-// its first few hundred refreshes and the steady state's (replacing files, file events, timers)
-// over the first few hundred refreshes of that. (Against a reference of 100 tokens, the JIT's
-// ~0.5 s of CPU on either was spread over the 900 tokens of the smaller size: 1.4-1.7x the cost of
-// a token at 20,000.) Each size also reports what a token costs with everything counted (its
-// watcher's CPU and resident memory divided by N), for information.
+// issuer) at two sizes: first-pass time and CPU per token, settled resident memory per token, and
+// steady-state CPU per refresh over one whole refresh cycle, which must stay within 1.3x of each
+// other across sizes and within 1.5x of the first pass.
+// "Per token" is the cost of one more token at that size, without what a watcher pays once: Node's
+// start, its modules, and the JIT, which compiles the first pass's code over its first few hundred
+// refreshes and the steady state's (replacing files, file events, timers) over the first few
+// hundred refreshes of that (~0.5 s of CPU each; spread over 1,000 tokens, 1.4-1.7x what a token
+// costs at 20,000).
+// - Time and CPU are those of the second half: from the moment the watcher has written N/2 tokens
+//   (or made N/2 refreshes of the cycle) until it has written N (made N), in the same process.
+//   (Taken as the difference from a separate watcher of N/2 tokens instead, the per-token figure at
+//   1,000 tokens was the difference of two totals of 1.2-1.7 s of CPU, each ±5 % from run to run:
+//   ±25 % for the difference.)
+// - Memory is the settled RSS beyond that of a reference watcher of N/2 tokens, measured alone
+//   before it (side by side, the two slowed each other down, and the larger kept up to 40 MB more).
+// Each size also reports what a token costs with everything counted (its watcher's CPU and
+// resident memory divided by N), for information.
 // Tokens live 2R seconds with min_lifetime R, so each is refreshed R s (minus jitter) after its
 // first write; R is chosen to come after the first pass (from the previous size's rate).
 // BENCH_LINEAR_TOKENS=1000,20000 picks the sizes; BENCH_LINEAR_BUDGET (s) bounds a first pass:
@@ -32,9 +37,10 @@ const BUDGET_S = Number(process.env.BENCH_LINEAR_BUDGET ?? (QUICK ? 40 : 180));
 /** A first guess of the first pass's ms per token, before any size has been measured. */
 const GUESS_MS_PER_TOKEN = 3;
 /** Sizes up to this many tokens are measured this many times, and each figure is the median: their
- * per-token figures rest on a few hundred tokens, where one run's noise was ±25 %. */
+ * per-token memory rests on a difference of 1-3 MB between two processes, whose settled RSS moves
+ * by ±0.5 MB from run to run (the allocator's arenas, not V8's heap, which moves by 0.1 MB). */
 const SMALL_SIZE = 2000;
-const SMALL_SIZE_RUNS = QUICK ? 1 : 3;
+const SMALL_SIZE_RUNS = QUICK ? 1 : 5;
 const SPREAD = 1.3;
 const STEADY_VS_FIRST = 1.5;
 
@@ -44,7 +50,7 @@ interface Size {
   finished: boolean;
   written: number;
   elapsedMs: number;
-  /** Per token beyond the reference watcher's: first-pass wall time and CPU, ms. */
+  /** Per token of the first pass's second half: wall time and CPU, ms. */
   passMs: number;
   passCpuMs: number;
   /** The watcher's CPU for its first pass, start included, divided by its tokens. */
@@ -54,6 +60,7 @@ interface Size {
   baseRssMb?: number;
   /** Settled resident KB per token beyond the reference watcher's. */
   rssKb?: number;
+  /** CPU per refresh of the cycle's second half, ms. */
   steadyCpuMs?: number;
   /** The watcher's CPU over the cycle divided by its refreshes. */
   steadyCpuAllMs?: number;
@@ -61,6 +68,13 @@ interface Size {
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Where a watcher was at one moment: its wall time since start, its CPU, and how far it had got. */
+interface Mark {
+  ms: number;
+  cpuMs: number;
+  done: number;
+}
 
 /** What one watcher of `count` tokens costs, alone on the machine. */
 interface Run {
@@ -70,35 +84,55 @@ interface Run {
   /** First pass: wall time and CPU from the watcher's start until every token is written. */
   elapsedMs: number;
   cpuMs: number;
+  /** When the first pass had written half of the tokens, and when all. */
+  passHalf?: Mark;
+  passEnd?: Mark;
   peakRssMb: number;
   settledRssMb?: number;
   /** One whole refresh cycle: the watcher's CPU and the refreshes it made. */
   cycleCpuMs?: number;
   cycleRefreshes?: number;
+  /** When the cycle had made half of its refreshes, and when all. */
+  cycleHalf?: Mark;
+  cycleEnd?: Mark;
+}
+
+/** Per unit of work between two marks: wall ms and CPU ms (undefined without both marks). */
+function perUnit(from: Mark | undefined, to: Mark | undefined): { ms: number; cpuMs: number } | undefined {
+  if (!from || !to || to.done <= from.done) return undefined;
+  return { ms: (to.ms - from.ms) / (to.done - from.done), cpuMs: (to.cpuMs - from.cpuMs) / (to.done - from.done) };
 }
 
 async function measureWatcher(dir: string, count: number, msPerToken: number): Promise<Run> {
-  // Refresh R s after each write, jitter included (at most R/10 early): after the first pass
-  // (estimated linearly, with room for twice that, up to the budget) and SETTLE_SECONDS of rest.
+  // Refresh R s after each write, at most R/10 early by jitter and a second by the timer's
+  // rounding to whole seconds: after the first pass (estimated linearly, with room for twice
+  // that, up to the budget) and SETTLE_SECONDS of rest.
   const estimateS = (msPerToken * count) / 1000;
-  const refreshS = Math.ceil(Math.max(15, (Math.min(BUDGET_S, 2 * estimateS) + SETTLE_SECONDS) / 0.88));
+  const refreshS = Math.ceil(Math.max(15, (Math.min(BUDGET_S, 2 * estimateS) + SETTLE_SECONDS + 1) / 0.88));
+  const earliestRefreshMs = (0.88 * refreshS - 1) * 1000;
   const issuer = await startBenchIssuer(2 * refreshS);
   const lab = issuerLab(dir, count, issuer, refreshS);
   const start = performance.now();
   const watcher = startWatcher(lab);
+  const mark = (done: number): Mark => ({ ms: performance.now() - start, cpuMs: procStats(watcher.pid!).cpuMs, done });
+  const half = count / 2;
   try {
     let peakRssMb = 0;
+    let passHalf: Mark | undefined;
     // Polled often enough that the poll's delay is small per token, and no more: a readdir of
     // thousands of names takes milliseconds of the cores the watcher shares.
     const finished = await until(() => {
       peakRssMb = Math.max(peakRssMb, procStats(watcher.pid!).rssMb);
-      return written(lab) === count;
+      const done = written(lab);
+      if (!passHalf && done >= half) passHalf = mark(done);
+      return done === count;
     }, BUDGET_S * 1000, Math.max(5, count / 100));
-    const run: Run = { count, finished, written: written(lab), elapsedMs: performance.now() - start, cpuMs: procStats(watcher.pid!).cpuMs, peakRssMb };
+    const passEnd = mark(written(lab));
+    const run: Run = { count, finished, written: passEnd.done, elapsedMs: passEnd.ms, cpuMs: passEnd.cpuMs, passHalf, passEnd, peakRssMb };
     if (!finished) return run;
 
-    // Settled: just before the earliest refresh (R minus at most a tenth of R of jitter).
-    const settleAt = start + 0.88 * refreshS * 1000;
+    // Settled: just before the earliest refresh.
+    const settleAt = start + earliestRefreshMs;
     const restS = (settleAt - performance.now()) / 1000;
     if (restS < SETTLE_SECONDS) console.log(`  (${fmt(count)} tokens: the first pass ended only ${restS.toFixed(0)} s before the first refreshes were due: memory may not have settled)`);
     await sleep(Math.max(0, settleAt - performance.now()));
@@ -107,15 +141,17 @@ async function measureWatcher(dir: string, count: number, msPerToken: number): P
     // Steady state: one whole refresh cycle, from just before the earliest refresh can be due
     // until every token has been refreshed once, as the first pass is one whole cycle of first
     // writes. (The refreshes come due at the first pass's pace, spread by their jitter.)
-    const cpu0 = procStats(watcher.pid!).cpuMs;
+    const cycleStart = mark(0);
     const grants0 = await issuer.grants();
     const cycleEnd = performance.now() + 0.12 * refreshS * 1000 + 1.5 * (run.elapsedMs + 0.1 * refreshS * 1000) + 10_000;
     let refreshes = 0;
     while (refreshes < count && performance.now() < cycleEnd) {
-      await sleep(200);
+      await sleep(25);
       refreshes = (await issuer.grants()) - grants0;
+      if (!run.cycleHalf && refreshes >= half) run.cycleHalf = mark(refreshes);
     }
-    run.cycleCpuMs = procStats(watcher.pid!).cpuMs - cpu0;
+    run.cycleEnd = mark(refreshes);
+    run.cycleCpuMs = run.cycleEnd.cpuMs - cycleStart.cpuMs;
     run.cycleRefreshes = refreshes;
     return run;
   } finally {
@@ -125,48 +161,45 @@ async function measureWatcher(dir: string, count: number, msPerToken: number): P
   }
 }
 
-/** A size: its reference watcher of half as many tokens, then the watcher itself, one after the
- * other (side by side, they slowed each other down, and the larger one kept up to 40 MB more after
- * its first pass); per token is the difference over the tokens beyond the reference's. */
-async function measureSize(root: string, count: number, msPerToken: number): Promise<Size> {
+/** A size measured `runs` times: each run a reference watcher of half as many tokens, then the
+ * watcher itself, one after the other. Each figure is the median over the runs. */
+async function measureSize(root: string, count: number, msPerToken: number, runs: number): Promise<Size> {
   const referenceCount = Math.round(count / 2);
-  const reference = await measureWatcher(join(root, `reference-${count}`), referenceCount, msPerToken);
-  const many = reference.finished
-    ? await measureWatcher(join(root, `many-${count}`), count, msPerToken)
-    : { ...reference, count, finished: false };
-  const beyond = count - referenceCount;
-  const size: Size = {
-    count, referenceCount, finished: many.finished, written: many.written, elapsedMs: many.elapsedMs, peakRssMb: many.peakRssMb,
-    passMs: (many.elapsedMs - reference.elapsedMs) / beyond, passCpuMs: (many.cpuMs - reference.cpuMs) / beyond, passCpuAllMs: many.cpuMs / count,
-  };
-  if (!many.finished) return size;
-  size.settledRssMb = many.settledRssMb;
-  size.baseRssMb = reference.settledRssMb;
-  size.rssKb = ((many.settledRssMb! - reference.settledRssMb!) * 1024) / beyond;
-  size.steadyRefreshes = many.cycleRefreshes;
-  const extra = many.cycleRefreshes! - reference.cycleRefreshes!;
-  if (extra > 0) size.steadyCpuMs = (many.cycleCpuMs! - reference.cycleCpuMs!) / extra;
-  if (many.cycleRefreshes! > 0) size.steadyCpuAllMs = many.cycleCpuMs! / many.cycleRefreshes!;
-  return size;
-}
-
-/** One size measured `runs` times: the median of each figure (an unfinished run is reported as such). */
-async function measureRepeated(root: string, count: number, msPerToken: number): Promise<Size & { runs: number }> {
-  const runs = count <= SMALL_SIZE ? SMALL_SIZE_RUNS : 1;
-  const all: Size[] = [];
-  for (let run = 0; run < runs; run++) {
-    const size = await measureSize(join(root, `run-${run}`), count, msPerToken);
-    if (!size.finished) return { ...size, runs: run + 1 };
-    all.push(size);
+  const sizes: Size[] = [];
+  for (let r = 0; r < runs; r++) {
+    const reference = await measureWatcher(join(root, `run-${r}`, `reference-${count}`), referenceCount, msPerToken);
+    const many = reference.finished
+      ? await measureWatcher(join(root, `run-${r}`, `many-${count}`), count, msPerToken)
+      : { ...reference, count, finished: false };
+    const pass = perUnit(many.passHalf, many.passEnd);
+    const size: Size = {
+      count, referenceCount, finished: many.finished, written: many.written, elapsedMs: many.elapsedMs, peakRssMb: many.peakRssMb,
+      passMs: pass?.ms ?? NaN, passCpuMs: pass?.cpuMs ?? NaN, passCpuAllMs: many.cpuMs / count,
+    };
+    if (!many.finished) return size;
+    size.settledRssMb = many.settledRssMb;
+    size.baseRssMb = reference.settledRssMb;
+    size.rssKb = ((many.settledRssMb! - reference.settledRssMb!) * 1024) / (count - referenceCount);
+    size.steadyRefreshes = many.cycleRefreshes;
+    size.steadyCpuMs = perUnit(many.cycleHalf, many.cycleEnd)?.cpuMs;
+    if (many.cycleRefreshes! > 0) size.steadyCpuAllMs = many.cycleCpuMs! / many.cycleRefreshes!;
+    sizes.push(size);
+    if (runs > 1) {
+      console.log(`  (${fmt(count)} tokens, run ${r + 1} of ${runs}: second half ${size.passMs.toFixed(2)} ms, ${size.passCpuMs.toFixed(2)} ms of CPU per token, ` +
+        `${size.steadyCpuMs?.toFixed(2) ?? '-'} ms per refresh; settled ${reference.settledRssMb!.toFixed(1)} MB at ${fmt(referenceCount)} tokens, ${many.settledRssMb!.toFixed(1)} MB at ${fmt(count)})`);
+    }
   }
   const median = (pick: (s: Size) => number | undefined): number | undefined => {
-    const values = all.map(pick).filter((v): v is number => v !== undefined).sort((x, y) => x - y);
+    const values = sizes.map(pick).filter((v): v is number => v !== undefined).sort((x, y) => x - y);
     return values.length === 0 ? undefined : values[Math.floor(values.length / 2)];
   };
-  const figures = Object.fromEntries((Object.keys(all[0]!) as (keyof Size)[])
-    .filter((key) => typeof all[0]![key] === 'number')
+  const figures = Object.fromEntries((Object.keys(sizes[0]!) as (keyof Size)[])
+    .filter((key) => typeof sizes[0]![key] === 'number')
     .map((key) => [key, median((s) => s[key] as number | undefined)]));
-  return { ...all[0]!, ...figures, runs } as Size & { runs: number };
+  const size = { ...sizes[0]!, ...figures } as Size;
+  // Memory per token from the median watcher of each size, so that one process's noise counts once.
+  size.rssKb = ((size.settledRssMb! - size.baseRssMb!) * 1024) / (count - referenceCount);
+  return size;
 }
 
 function within(a: number, b: number, limit: number): { ratio: number; ok: boolean } {
@@ -200,10 +233,11 @@ export async function benchLinear(): Promise<boolean> {
     let ok = true;
     let msPerToken = GUESS_MS_PER_TOKEN;
     for (const count of SIZES) {
-      const s = await measureRepeated(root, count, msPerToken);
+      const runs = count <= SMALL_SIZE ? SMALL_SIZE_RUNS : 1;
+      const s = await measureSize(root, count, msPerToken, runs);
       sizes.push(s);
-      msPerToken = Math.max(msPerToken, s.passMs);
-      const name = `watcher, ${fmt(count)} client-credentials tokens${s.runs > 1 ? ` (median of ${s.runs} runs)` : ''}`;
+      msPerToken = Math.max(msPerToken, s.finished ? s.passMs : s.elapsedMs / s.written);
+      const name = `watcher, ${fmt(count)} client-credentials tokens${runs > 1 ? ` (median of ${runs} runs)` : ''}`;
       if (!s.finished) {
         console.log(`${name}: first pass NOT finished within ${BUDGET_S} s (${fmt(s.written)} of ${fmt(count)} tokens written: >= ${(s.elapsedMs / s.written).toFixed(2)} ms per token); ` +
           `settled memory and steady state not measured (BENCH_LINEAR_BUDGET=SECONDS waits longer) ${verdict(false)}`);
@@ -214,15 +248,15 @@ export async function benchLinear(): Promise<boolean> {
       const steady = s.steadyCpuMs === undefined ? undefined : { ratio: s.steadyCpuMs / s.passCpuMs };
       const steadyOk = steady !== undefined && steady.ratio <= STEADY_VS_FIRST;
       ok = ok && steadyOk;
-      const beyond = `beyond a ${fmt(s.referenceCount)}-token watcher`;
+      const secondHalf = (what: string) => `in the second half (${what} ${fmt(s.count - s.referenceCount + 1)}-${fmt(s.count)})`;
       const allCounted = `${s.passCpuAllMs.toFixed(2)} ms of CPU per token in the first pass, ` +
         `${s.steadyCpuAllMs === undefined ? '-' : s.steadyCpuAllMs.toFixed(2)} ms per refresh in the steady state, ${((s.settledRssMb! * 1024) / s.count).toFixed(1)} KB resident per token`;
-      console.log(`${name}: first pass ${(s.elapsedMs / 1000).toFixed(1)} s = ${s.passMs.toFixed(2)} ms and ${s.passCpuMs.toFixed(2)} ms of CPU per token ${beyond}; ` +
+      console.log(`${name}: first pass ${(s.elapsedMs / 1000).toFixed(1)} s = ${s.passMs.toFixed(2)} ms and ${s.passCpuMs.toFixed(2)} ms of CPU per token ${secondHalf('tokens')}; ` +
         `resident ${s.peakRssMb.toFixed(0)} MB at peak, ${s.settledRssMb!.toFixed(0)} MB settled = ${s.rssKb!.toFixed(1)} KB per token beyond the ${fmt(s.referenceCount)}-token watcher's ${s.baseRssMb!.toFixed(0)} MB (peak ${(s.peakRssMb / s.settledRssMb!).toFixed(2)}x settled)`);
-      console.log(`${name}: steady state ${s.steadyCpuMs === undefined ? 'not measured (no refresh seen)' : `${s.steadyCpuMs.toFixed(2)} ms of CPU per refresh ${beyond} over ${fmt(s.steadyRefreshes!)} refreshes`} ` +
+      console.log(`${name}: steady state ${s.steadyCpuMs === undefined ? 'not measured (no refresh seen)' : `${s.steadyCpuMs.toFixed(2)} ms of CPU per refresh ${secondHalf('refreshes')} of ${fmt(s.steadyRefreshes!)}`} ` +
         `vs the first pass's ${s.passCpuMs.toFixed(2)} ms per token${steady ? ` = ${steady.ratio.toFixed(2)}x` : ''} (target <= ${STEADY_VS_FIRST}x) ${verdict(steadyOk)}`);
       console.log(`${name}: with everything counted (Node's start, modules, the JIT): ${allCounted} (for information)`);
-      record(`${name}, first pass per token (${beyond})`, `${s.passMs.toFixed(2)} ms wall, ${s.passCpuMs.toFixed(2)} ms CPU (${(s.elapsedMs / 1000).toFixed(1)} s in all)`, '');
+      record(`${name}, first pass per token ${secondHalf('tokens')}`, `${s.passMs.toFixed(2)} ms wall, ${s.passCpuMs.toFixed(2)} ms CPU (${(s.elapsedMs / 1000).toFixed(1)} s in all)`, '');
       record(`${name}, resident memory settled / at first-pass peak`, `${s.settledRssMb!.toFixed(0)} MB / ${s.peakRssMb.toFixed(0)} MB = ${s.rssKb!.toFixed(1)} KB per token beyond ${fmt(s.referenceCount)} tokens (${s.baseRssMb!.toFixed(0)} MB)`, '');
       record(`${name}, per token with everything counted (Node's start, modules, the JIT)`, allCounted, '');
       record(`${name}, steady-state CPU per refresh vs first-pass CPU per token`,
