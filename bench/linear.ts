@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchIssuer } from './issuer.js';
-import { procStats, QUICK, record, sleep, verdict } from './measure.js';
+import { median, procStats, QUICK, record, sleep, verdict } from './measure.js';
 import { issuerLab, SETTLE_SECONDS, startWatcher, until, written } from './watchers.js';
 
 const SIZES = (process.env.BENCH_LINEAR_TOKENS ?? (QUICK ? '500,2000' : '1000,20000')).split(',').map(Number);
@@ -76,23 +76,17 @@ interface Mark {
   done: number;
 }
 
-/** What one watcher of `count` tokens costs, alone on the machine. */
+/** What one watcher costs, alone on the machine. */
 interface Run {
-  count: number;
   finished: boolean;
-  written: number;
-  /** First pass: wall time and CPU from the watcher's start until every token is written. */
-  elapsedMs: number;
-  cpuMs: number;
-  /** When the first pass had written half of the tokens, and when all. */
+  /** When the first pass had written half of the tokens, and when it ended (all written, or the
+   * budget spent): wall time and CPU since the watcher's start. */
   passHalf?: Mark;
-  passEnd?: Mark;
+  passEnd: Mark;
   peakRssMb: number;
   settledRssMb?: number;
-  /** One whole refresh cycle: the watcher's CPU and the refreshes it made. */
-  cycleCpuMs?: number;
-  cycleRefreshes?: number;
-  /** When the cycle had made half of its refreshes, and when all. */
+  /** One whole refresh cycle: at its start, when it had made half of its refreshes, at its end. */
+  cycleStart?: Mark;
   cycleHalf?: Mark;
   cycleEnd?: Mark;
 }
@@ -127,8 +121,7 @@ async function measureWatcher(dir: string, count: number, msPerToken: number): P
       if (!passHalf && done >= half) passHalf = mark(done);
       return done === count;
     }, BUDGET_S * 1000, Math.max(5, count / 100));
-    const passEnd = mark(written(lab));
-    const run: Run = { count, finished, written: passEnd.done, elapsedMs: passEnd.ms, cpuMs: passEnd.cpuMs, passHalf, passEnd, peakRssMb };
+    const run: Run = { finished, passHalf, passEnd: mark(written(lab)), peakRssMb };
     if (!finished) return run;
 
     // Settled: just before the earliest refresh.
@@ -141,18 +134,16 @@ async function measureWatcher(dir: string, count: number, msPerToken: number): P
     // Steady state: one whole refresh cycle, from just before the earliest refresh can be due
     // until every token has been refreshed once, as the first pass is one whole cycle of first
     // writes. (The refreshes come due at the first pass's pace, spread by their jitter.)
-    const cycleStart = mark(0);
+    run.cycleStart = mark(0);
     const grants0 = await issuer.grants();
-    const cycleEnd = performance.now() + 0.12 * refreshS * 1000 + 1.5 * (run.elapsedMs + 0.1 * refreshS * 1000) + 10_000;
+    const deadline = performance.now() + 0.12 * refreshS * 1000 + 1.5 * (run.passEnd.ms + 0.1 * refreshS * 1000) + 10_000;
     let refreshes = 0;
-    while (refreshes < count && performance.now() < cycleEnd) {
+    while (refreshes < count && performance.now() < deadline) {
       await sleep(25);
       refreshes = (await issuer.grants()) - grants0;
       if (!run.cycleHalf && refreshes >= half) run.cycleHalf = mark(refreshes);
     }
     run.cycleEnd = mark(refreshes);
-    run.cycleCpuMs = run.cycleEnd.cpuMs - cycleStart.cpuMs;
-    run.cycleRefreshes = refreshes;
     return run;
   } finally {
     watcher.kill('SIGTERM');
@@ -170,32 +161,32 @@ async function measureSize(root: string, count: number, msPerToken: number, runs
     const reference = await measureWatcher(join(root, `run-${r}`, `reference-${count}`), referenceCount, msPerToken);
     const many = reference.finished
       ? await measureWatcher(join(root, `run-${r}`, `many-${count}`), count, msPerToken)
-      : { ...reference, count, finished: false };
+      : { ...reference, finished: false };
     const pass = perUnit(many.passHalf, many.passEnd);
     const size: Size = {
-      count, referenceCount, finished: many.finished, written: many.written, elapsedMs: many.elapsedMs, peakRssMb: many.peakRssMb,
-      passMs: pass?.ms ?? NaN, passCpuMs: pass?.cpuMs ?? NaN, passCpuAllMs: many.cpuMs / count,
+      count, referenceCount, finished: many.finished, written: many.passEnd.done, elapsedMs: many.passEnd.ms, peakRssMb: many.peakRssMb,
+      passMs: pass?.ms ?? NaN, passCpuMs: pass?.cpuMs ?? NaN, passCpuAllMs: many.passEnd.cpuMs / count,
     };
     if (!many.finished) return size;
     size.settledRssMb = many.settledRssMb;
     size.baseRssMb = reference.settledRssMb;
-    size.rssKb = ((many.settledRssMb! - reference.settledRssMb!) * 1024) / (count - referenceCount);
-    size.steadyRefreshes = many.cycleRefreshes;
     size.steadyCpuMs = perUnit(many.cycleHalf, many.cycleEnd)?.cpuMs;
-    if (many.cycleRefreshes! > 0) size.steadyCpuAllMs = many.cycleCpuMs! / many.cycleRefreshes!;
+    const cycle = perUnit(many.cycleStart, many.cycleEnd);
+    size.steadyRefreshes = many.cycleEnd!.done;
+    if (cycle) size.steadyCpuAllMs = cycle.cpuMs;
     sizes.push(size);
     if (runs > 1) {
       console.log(`  (${fmt(count)} tokens, run ${r + 1} of ${runs}: second half ${size.passMs.toFixed(2)} ms, ${size.passCpuMs.toFixed(2)} ms of CPU per token, ` +
         `${size.steadyCpuMs?.toFixed(2) ?? '-'} ms per refresh; settled ${reference.settledRssMb!.toFixed(1)} MB at ${fmt(referenceCount)} tokens, ${many.settledRssMb!.toFixed(1)} MB at ${fmt(count)})`);
     }
   }
-  const median = (pick: (s: Size) => number | undefined): number | undefined => {
-    const values = sizes.map(pick).filter((v): v is number => v !== undefined).sort((x, y) => x - y);
-    return values.length === 0 ? undefined : values[Math.floor(values.length / 2)];
+  const medianOf = (key: keyof Size): number | undefined => {
+    const values = sizes.map((s) => s[key]).filter((v): v is number => typeof v === 'number');
+    return values.length === 0 ? undefined : median(values);
   };
   const figures = Object.fromEntries((Object.keys(sizes[0]!) as (keyof Size)[])
     .filter((key) => typeof sizes[0]![key] === 'number')
-    .map((key) => [key, median((s) => s[key] as number | undefined)]));
+    .map((key) => [key, medianOf(key)]));
   const size = { ...sizes[0]!, ...figures } as Size;
   // Memory per token from the median watcher of each size, so that one process's noise counts once.
   size.rssKb = ((size.settledRssMb! - size.baseRssMb!) * 1024) / (count - referenceCount);
@@ -204,7 +195,8 @@ async function measureSize(root: string, count: number, msPerToken: number, runs
 
 function within(a: number, b: number, limit: number): { ratio: number; ok: boolean } {
   const ratio = b / a;
-  return { ratio, ok: Math.max(ratio, 1 / ratio) <= limit };
+  // A negative figure (memory noise larger than the difference) is never within.
+  return { ratio, ok: ratio > 0 && Math.max(ratio, 1 / ratio) <= limit };
 }
 
 const TMPFS_MAGIC = 0x01021994;
