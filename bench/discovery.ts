@@ -2,7 +2,7 @@
 // native floor (issue 13): a C reader doing open, bounded read, trim and the b64token check,
 // looped in one process likewise.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,12 @@ export function benchDiscovery(): boolean {
       compareCalls(() => discoverTokenSync({ env: { BEARER_TOKEN_FILE: file } }), baseline, ROUNDS), 1.5) && ok;
     ok = report('discoverTokenSync, /tmp/bt_u$ID (step 4) vs readFileSync', 'ns',
       compareCalls(() => discoverTokenSync({ env: {}, tmpDir: dir }), baseline, ROUNDS), 1.5) && ok;
+    // A token in /tmp (htgettoken's default) while the session has XDG_RUNTIME_DIR: step 3 finds
+    // no file first, a failed open (for information).
+    const runtimeDir = join(dir, 'runtime');
+    mkdirSync(runtimeDir, { mode: 0o700 });
+    report('discoverTokenSync, /tmp/bt_u$ID (step 4) after no file at step 3 vs readFileSync', 'ns',
+      compareCalls(() => discoverTokenSync({ env: { XDG_RUNTIME_DIR: runtimeDir }, tmpDir: dir }), baseline, ROUNDS), Infinity);
     // Discovery remembers the last valid content; alternating two files shows the cost of
     // validating new content on every call (no target: for information).
     const other = join(dir, 'other');

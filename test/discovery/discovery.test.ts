@@ -499,6 +499,23 @@ describe('discovery details', () => {
     assert.equal(run.stdout, '');
   });
 
+  it('a missing file at step 3 moves on to step 4 and leaves Error.stackTraceLimit as it was', () => {
+    const token = fakeToken();
+    box.write(join(box.tmp, `bt_u${EUID}`), token);
+    const before = Error.stackTraceLimit;
+    try {
+      Error.stackTraceLimit = 7;
+      const found = discoverTokenSync({ env: { XDG_RUNTIME_DIR: box.xdg }, tmpDir: box.tmp });
+      assert.equal(found.step, 4);
+      assert.match(found.steps[2]!.reason, /bt_u\d+: does not exist/);
+      assert.equal(Error.stackTraceLimit, 7);
+      // An error thrown afterwards still carries its stack.
+      assert.match(new Error('x').stack!, /\n\s+at /);
+    } finally {
+      Error.stackTraceLimit = before;
+    }
+  });
+
   it('the result never shows the token when logged or serialised', () => {
     const token = fakeToken();
     const result = discoverTokenSync({ env: { BEARER_TOKEN: token }, tmpDir: box.tmp });
