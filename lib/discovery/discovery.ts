@@ -87,8 +87,21 @@ class StepRecord implements DiscoveryStep {
   }
 }
 
-function unsetReason(env: TokenEnvironment['env'], name: string): string {
-  return env[name] === '' ? `${name} is set to the empty string, which counts as unset` : `${name} is not set`;
+type DiscoveryVariable = 'BEARER_TOKEN' | 'BEARER_TOKEN_FILE' | 'XDG_RUNTIME_DIR';
+
+// Built once: discovery runs in shell hooks, and most calls skip two or three steps.
+const reasonsUnset = (name: DiscoveryVariable) => ({
+  unset: `${name} is not set`,
+  empty: `${name} is set to the empty string, which counts as unset`,
+});
+const UNSET_REASONS: Record<DiscoveryVariable, { unset: string; empty: string }> = {
+  BEARER_TOKEN: reasonsUnset('BEARER_TOKEN'),
+  BEARER_TOKEN_FILE: reasonsUnset('BEARER_TOKEN_FILE'),
+  XDG_RUNTIME_DIR: reasonsUnset('XDG_RUNTIME_DIR'),
+};
+
+function unsetReason(env: TokenEnvironment['env'], name: DiscoveryVariable): string {
+  return env[name] === '' ? UNSET_REASONS[name].empty : UNSET_REASONS[name].unset;
 }
 
 function planSteps(environment: TokenEnvironment, purpose?: string): StepRecord[] {

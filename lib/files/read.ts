@@ -127,7 +127,9 @@ function readDone(read: PreparedRead, bytesRead: number, length: number): boolea
 
 function finish(request: TokenFileRequest, buffer: Buffer, length: number, warnings: string[], stat: Stats): TokenFileOutcome {
   if (length > MAX_TOKEN_BYTES) return { kind: 'error', error: new TokenTooLargeError(request.path, MAX_TOKEN_BYTES) };
-  return { kind: 'content', bytes: buffer.subarray(0, length), warnings, modifiedAt: stat.mtimeMs / 1000 };
+  // A regular file fills its buffer exactly; a view is made only for what a pipe left short.
+  const bytes = length === buffer.length ? buffer : buffer.subarray(0, length);
+  return { kind: 'content', bytes, warnings, modifiedAt: stat.mtimeMs / 1000 };
 }
 
 function readFailure(request: TokenFileRequest, error: unknown): TokenFileOutcome {
