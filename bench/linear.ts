@@ -28,7 +28,7 @@
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBenchIssuer } from './issuer.js';
+import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 import { median, procStats, QUICK, record, sleep, verdict } from './measure.js';
 import { issuerLab, SETTLE_SECONDS, startWatcher, until, written } from './watchers.js';
 
@@ -98,6 +98,20 @@ function perUnit(from: Mark | undefined, to: Mark | undefined): { ms: number; cp
   return { ms: (to.ms - from.ms) / (to.done - from.done), cpuMs: (to.cpuMs - from.cpuMs) / (to.done - from.done) };
 }
 
+/** Waits until the issuer has made `count` more grants (one refresh cycle) or `timeoutMs` has
+ * passed, telling `progress` the refreshes so far at each poll; returns them. */
+async function refreshCycle(issuer: BenchIssuer, count: number, timeoutMs: number, progress: (refreshes: number) => void = () => undefined): Promise<number> {
+  const before = await issuer.grants();
+  const deadline = performance.now() + timeoutMs;
+  let refreshes = 0;
+  while (refreshes < count && performance.now() < deadline) {
+    await sleep(25);
+    refreshes = (await issuer.grants()) - before;
+    progress(refreshes);
+  }
+  return refreshes;
+}
+
 async function measureWatcher(dir: string, count: number, msPerToken: number, steadyState: boolean): Promise<Run> {
   // Refresh R s after each write, at most R/10 early by jitter and a second by the timer's
   // rounding to whole seconds: after the first pass (estimated linearly, with room for twice
@@ -141,18 +155,11 @@ async function measureWatcher(dir: string, count: number, msPerToken: number, st
     // code holds, and V8 optimises the refresh code again during it, once (1,000 tokens: 1.2 ms
     // of CPU per refresh in the first cycle, 0.8 in the second, third and fourth).
     const cycleMs = 0.12 * refreshS * 1000 + 1.5 * (run.passEnd.ms + 0.1 * refreshS * 1000) + 10_000;
-    const grants0 = await issuer.grants();
-    let deadline = performance.now() + cycleMs;
-    while ((await issuer.grants()) - grants0 < count && performance.now() < deadline) await sleep(25);
+    await refreshCycle(issuer, count, cycleMs);
     run.cycleStart = mark(0);
-    const grants1 = await issuer.grants();
-    deadline = performance.now() + refreshS * 1000 + cycleMs;
-    let refreshes = 0;
-    while (refreshes < count && performance.now() < deadline) {
-      await sleep(25);
-      refreshes = (await issuer.grants()) - grants1;
-      if (!run.cycleHalf && refreshes >= half) run.cycleHalf = mark(refreshes);
-    }
+    const refreshes = await refreshCycle(issuer, count, refreshS * 1000 + cycleMs, (done) => {
+      if (!run.cycleHalf && done >= half) run.cycleHalf = mark(done);
+    });
     run.cycleEnd = mark(refreshes);
     return run;
   } finally {

@@ -1,7 +1,7 @@
 // `npm run bench`: every figure is a ratio against a baseline measured in the same run, and ends
 // with a markdown table for the README's performance section. Every grant is a real
 // client-credentials grant at the demo issuer on loopback. Variables:
-//   BENCH_ONLY=discovery,startup,storm,shell,watch,linear   some of them (default: all, ≈15 min)
+//   BENCH_ONLY=discovery,startup,storm,shell,watch,linear   some of them (default: all, ≈20 min)
 //   BENCH_QUICK=1              fewer rounds, shorter waits, smaller sizes (≈2–3 min)
 //   BENCH_SETTLE_SECONDS, BENCH_QUIET_SECONDS   the watcher's rest and quiet period (30/60; quick 10/10)
 //   BENCH_LINEAR_TOKENS=1000,20000, BENCH_LINEAR_BUDGET=180   linearity sizes, seconds per first pass
