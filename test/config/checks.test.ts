@@ -196,10 +196,14 @@ describe('config checks', function () {
     });
 
     it('a section name with U+2028 or a control character is refused, not half-read', () => {
-      const file = box.write('config.ini', '[account a]\ncommand = true\n[token x\u2028y]\naccount = a\n[token p\u0007q]\naccount = a\n');
+      const file = box.write('config.ini', '[account a]\ncommand = true\n[token x\u2028y]\naccount = a\n[token p\u0007q]\naccount = a\n' +
+        '[token d\u007fe]\naccount = a\n[token c\u0085d]\naccount = a\n[token \u00e9t\u00e9\u00a0\u00a9]\naccount = a\ntoken_path = /tmp/x\n');
+      // C0, DEL and C1 (U+0085, a line break to some readers) are refused; é, NBSP and © are not.
       assert.deepEqual(messages(file).map((m) => m.replace(/^.*config\.ini:/, '')), [
         '3: [token x\u2028y]: section name has a control character or a line separator (U+2028, U+2029)',
         '5: [token p\u0007q]: section name has a control character or a line separator (U+2028, U+2029)',
+        '7: [token d\u007fe]: section name has a control character or a line separator (U+2028, U+2029)',
+        '9: [token c\u0085d]: section name has a control character or a line separator (U+2028, U+2029)',
       ]);
     });
   });
