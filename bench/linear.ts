@@ -25,11 +25,11 @@
 // file creation first skips every inode freed in the last seconds, so its cost depends on the
 // files deleted just before (by the previous bench: twice the CPU per token at 1,000 tokens),
 // not on the watcher.
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
-import { median, procStats, QUICK, record, sleep, verdict } from './measure.js';
+import { median, procStats, QUICK, record, sleep, tmpfsRoot, verdict } from './measure.js';
 import { issuerLab, SETTLE_SECONDS, startWatcher, until, written } from './watchers.js';
 
 const SIZES = (process.env.BENCH_LINEAR_TOKENS ?? (QUICK ? '500,2000' : '1000,20000')).split(',').map(Number);
@@ -216,21 +216,13 @@ function within(a: number, b: number, limit: number): { ratio: number; ok: boole
   return { ratio, ok: ratio > 0 && Math.max(ratio, 1 / ratio) <= limit };
 }
 
-const TMPFS_MAGIC = 0x01021994;
 /** Room for the largest size's tokens, stamps and status file, with plenty to spare. */
 const TMPFS_NEEDED_BYTES = 1024 ** 3;
 
 function tokenRoot(): string {
   if (process.env.BENCH_LINEAR_DIR) return process.env.BENCH_LINEAR_DIR;
-  for (const dir of [process.env.XDG_RUNTIME_DIR, '/dev/shm']) {
-    if (!dir) continue;
-    try {
-      const fs = statfsSync(dir);
-      if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= TMPFS_NEEDED_BYTES) return dir;
-    } catch {
-      // Not there: try the next.
-    }
-  }
+  const tmpfs = tmpfsRoot(TMPFS_NEEDED_BYTES);
+  if (tmpfs) return tmpfs;
   console.log(`  (no tmpfs with 1 GiB free: token files in ${tmpdir()}, whose file system may add its own costs)`);
   return tmpdir();
 }

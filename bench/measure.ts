@@ -1,7 +1,9 @@
 // Small measuring helpers: every figure is a ratio against a baseline measured in the same run,
 // with the two interleaved so that machine noise hits both alike.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** BENCH_QUICK=1: fewer rounds and shorter waits, for a run of a few minutes. */
 export const QUICK = process.env.BENCH_QUICK === '1';
@@ -108,3 +110,29 @@ export function procStats(pid: number): { rssMb: number; cpuMs: number } {
 }
 
 const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim() || 100);
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** A tmpfs with `bytes` free ($XDG_RUNTIME_DIR's, else /dev/shm), or undefined. */
+export function tmpfsRoot(bytes: number): string | undefined {
+  for (const dir of [process.env.XDG_RUNTIME_DIR, '/dev/shm']) {
+    if (!dir) continue;
+    try {
+      const fs = statfsSync(dir);
+      if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= bytes) return dir;
+    } catch {
+      // Not there: try the next.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A new private directory for a measured process's $XDG_RUNTIME_DIR, on a tmpfs as in a login
+ * session (pam_systemd mounts /run/user/UID): tokenenv keeps its locks, stamps and remembered
+ * endpoints there, and on the ext4 of /tmp their creations and renames cost a refresh ~1 ms.
+ * Without a tmpfs, in tmpdir(). The caller removes it.
+ */
+export function sessionRuntimeDir(): string {
+  return mkdtempSync(join(tmpfsRoot(64 * 1024 ** 2) ?? tmpdir(), 'tokenenv-run-'));
+}

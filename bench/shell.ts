@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expiredJwt, issuerConfig, startBenchIssuer, type BenchIssuer } from './issuer.js';
-import { compareProcesses, median, QUICK, record, report, verdict } from './measure.js';
+import { compareProcesses, median, QUICK, record, report, sessionRuntimeDir, verdict } from './measure.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const CALLS = 200;
@@ -60,14 +60,13 @@ done
 
 export async function benchShell(): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenenv-bench-'));
+  const runtime = sessionRuntimeDir();
   const issuer = await startBenchIssuer();
   try {
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'condor_submit'), '#!/bin/sh\nexit 0\n');
     chmodSync(join(bin, 'condor_submit'), 0o755);
-    const runtime = join(dir, 'run');
-    mkdirSync(runtime, { mode: 0o700 });
     const stale = join(dir, 'stale.token');
     writeFileSync(stale, `${expiredJwt()}\n`, { mode: 0o600 });
     const env = {
@@ -96,6 +95,7 @@ export async function benchShell(): Promise<boolean> {
   } finally {
     await issuer.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(runtime, { recursive: true, force: true });
   }
 }
 

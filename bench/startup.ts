@@ -2,6 +2,8 @@
 // `tokenenv discover` measured in the same interleaved rounds (every round runs each command
 // once, so that machine noise hits all of them alike), timed by bench/native/runtime.c (wall and
 // CPU from wait4). Every grant is a real client-credentials grant at the demo issuer on loopback.
+// $XDG_RUNTIME_DIR is a tmpfs, as in a login session (sessionRuntimeDir); one row, for
+// information, refreshes without one (a cron job: tokenenv's state then lives under ~/.cache).
 // A bare Node script that makes the same grant and writes the token (bench/native/bare-grant.cjs)
 // shows how much of a refresh is Node's own HTTP and start-up.
 import { spawnSync } from 'node:child_process';
@@ -10,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expiredJwt, issuerConfig, startBenchIssuer } from './issuer.js';
-import { median, QUICK, report, verdict } from './measure.js';
+import { median, QUICK, report, sessionRuntimeDir, verdict } from './measure.js';
 import { fakeJwt, fileLab } from './watchers.js';
 
 const bin = fileURLToPath(new URL('../../bin/tokenenv.cjs', import.meta.url));
@@ -53,6 +55,7 @@ function compare(what: string, subject: Times, baseline: Times, target: number):
 
 export async function benchStartup(): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenenv-bench-'));
+  const runtimeDir = sessionRuntimeDir();
   const issuer = await startBenchIssuer();
   try {
     const runtime = join(dir, 'runtime');
@@ -60,7 +63,8 @@ export async function benchStartup(): Promise<boolean> {
     if (cc.status !== 0) throw new Error(`bench: cc -O2 ${runtimeSource} failed: ${cc.error?.message ?? cc.stderr.trim()}`);
     const home = join(dir, 'home');
     mkdirSync(home, { mode: 0o700 });
-    const env = { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: home };
+    const noSession = { PATH: process.env.PATH, HOME: home };
+    const env = { ...noSession, XDG_RUNTIME_DIR: runtimeDir };
     const fresh = join(dir, 'fresh.token');
     writeFileSync(fresh, `${fakeJwt(3600)}\n`, { mode: 0o600 });
     const files = fileLab(join(dir, 'file'), 1);
@@ -78,12 +82,13 @@ export async function benchStartup(): Promise<boolean> {
       { name: 'inspect', argv: [node, bin, 'inspect'], env: { ...env, BEARER_TOKEN_FILE: fresh } },
       { name: 'status', argv: [node, bin, 'status', '--config', files.config], env },
       { name: 'grant', argv: [node, bin, 'refresh', '--force', '--config', direct], env },
+      { name: 'grant without session', argv: [node, bin, 'refresh', '--force', '--config', direct], env: noSession },
       // After the forced one, so that the token is always there and fresh.
       { name: 'nothing to do', argv: [node, bin, 'refresh', '--config', direct], env },
       // With issuer =, the token endpoint is remembered for an hour (lib/sources/issuer-endpoints.ts):
       // the first refresh of the hour reads the OpenID configuration, the others go straight to it.
       { name: 'remembered endpoint + grant', argv: [node, bin, 'refresh', '--force', '--config', viaDiscovery], env },
-      { name: 'discovery + grant', argv: [node, bin, 'refresh', '--force', '--config', viaDiscovery], env, before: () => rmSync(join(home, 'tokenenv', 'issuers'), { recursive: true, force: true }) },
+      { name: 'discovery + grant', argv: [node, bin, 'refresh', '--force', '--config', viaDiscovery], env, before: () => rmSync(join(runtimeDir, 'tokenenv', 'issuers'), { recursive: true, force: true }) },
       { name: 'bare grant', argv: [node, bareGrant], env: { ...env, ...bare } },
       { name: 'shell-token', argv: [node, bin, 'shell-token', '--config', stale], env, before: () => writeFileSync(token('stale'), `${expiredJwt()}\n`, { mode: 0o600 }) },
     ];
@@ -94,6 +99,7 @@ export async function benchStartup(): Promise<boolean> {
     let ok = compare('tokenenv discover (whole process) vs node -e 0', at('discover'), at('node'), 1.25);
     ok = compare('tokenenv refresh --force, one grant (token_request_url) vs tokenenv discover', at('grant'), at('discover'), 2) && ok;
     ok = compare('tokenenv refresh --force, issuer = (token endpoint remembered) + grant vs tokenenv discover', at('remembered endpoint + grant'), at('discover'), 2) && ok;
+    compare('the same without a login session ($XDG_RUNTIME_DIR unset: state under ~/.cache, here on ext4) vs tokenenv discover', at('grant without session'), at('discover'), Infinity);
     compare('tokenenv refresh --force, issuer = at its first refresh of the hour: OpenID discovery + grant vs tokenenv discover', at('discovery + grant'), at('discover'), Infinity);
     compare('a bare Node script making the same grant and writing the file (http.request, fsync, rename) vs tokenenv discover', at('bare grant'), at('discover'), Infinity);
     ok = compare('wrapper slow path: tokenenv shell-token with a stale token (one grant) vs tokenenv discover', at('shell-token'), at('discover'), 2.5) && ok;
@@ -102,11 +108,12 @@ export async function benchStartup(): Promise<boolean> {
     ok = compare('tokenenv inspect (file token) vs node -e 0', at('inspect'), at('node'), 1.3) && ok;
     ok = compare('tokenenv status (one token, file source) vs node -e 0', at('status'), at('node'), 1.3) && ok;
     // One grant per forced refresh, per stale shell-token and per bare grant, warm-up round included.
-    const expected = 5 * (ROUNDS + 1);
+    const expected = 6 * (ROUNDS + 1);
     console.log(`grants made by the timed runs: ${grants} (expected ${expected}) ${verdict(grants === expected)}`);
     return ok && grants === expected;
   } finally {
     await issuer.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(runtimeDir, { recursive: true, force: true });
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expiredJwt, startBenchIssuer, type BenchIssuer } from './issuer.js';
-import { QUICK, record, verdict } from './measure.js';
+import { QUICK, record, sessionRuntimeDir, verdict } from './measure.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'bin', 'tokenenv.cjs');
@@ -111,10 +111,9 @@ function summary(s: Storm): string {
 
 export async function benchStorm(): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenenv-bench-'));
+  const runtime = sessionRuntimeDir();
   const issuer = await startBenchIssuer();
   try {
-    const runtime = join(dir, 'run');
-    mkdirSync(runtime, { mode: 0o700 });
     const tokenPath = join(dir, 't.token');
     const config = osgConfig(issuer, dir, tokenPath);
     const osg = findOsgRenewer(dir);
@@ -143,5 +142,6 @@ export async function benchStorm(): Promise<boolean> {
   } finally {
     await issuer.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(runtime, { recursive: true, force: true });
   }
 }
