@@ -130,7 +130,7 @@ export function tmpfsRoot(bytes: number): string | undefined {
 /**
  * A new private directory for a measured process's $XDG_RUNTIME_DIR, on a tmpfs as in a login
  * session (pam_systemd mounts /run/user/UID): tokenenv keeps its locks, stamps and remembered
- * endpoints there, and on the ext4 of /tmp their creations and renames cost a refresh ~1 ms.
+ * endpoints there, and on the ext4 of /tmp their creations and renames cost a refresh up to 0.4 ms.
  * Without a tmpfs, in tmpdir(). The caller removes it.
  */
 export function sessionRuntimeDir(): string {
