@@ -55,7 +55,7 @@ function compare(what: string, subject: Times, baseline: Times, target: number):
 
 export async function benchStartup(): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenenv-bench-'));
-  const runtimeDir = sessionRuntimeDir();
+  const xdgRuntimeDir = sessionRuntimeDir();
   const issuer = await startBenchIssuer();
   try {
     const runtime = join(dir, 'runtime');
@@ -64,7 +64,7 @@ export async function benchStartup(): Promise<boolean> {
     const home = join(dir, 'home');
     mkdirSync(home, { mode: 0o700 });
     const noSession = { PATH: process.env.PATH, HOME: home };
-    const env = { ...noSession, XDG_RUNTIME_DIR: runtimeDir };
+    const env = { ...noSession, XDG_RUNTIME_DIR: xdgRuntimeDir };
     const fresh = join(dir, 'fresh.token');
     writeFileSync(fresh, `${fakeJwt(3600)}\n`, { mode: 0o600 });
     const files = fileLab(join(dir, 'file'), 1);
@@ -88,7 +88,7 @@ export async function benchStartup(): Promise<boolean> {
       // With issuer =, the token endpoint is remembered for an hour (lib/sources/issuer-endpoints.ts):
       // the first refresh of the hour reads the OpenID configuration, the others go straight to it.
       { name: 'remembered endpoint + grant', argv: [node, bin, 'refresh', '--force', '--config', viaDiscovery], env },
-      { name: 'discovery + grant', argv: [node, bin, 'refresh', '--force', '--config', viaDiscovery], env, before: () => rmSync(join(runtimeDir, 'tokenenv', 'issuers'), { recursive: true, force: true }) },
+      { name: 'discovery + grant', argv: [node, bin, 'refresh', '--force', '--config', viaDiscovery], env, before: () => rmSync(join(xdgRuntimeDir, 'tokenenv', 'issuers'), { recursive: true, force: true }) },
       { name: 'bare grant', argv: [node, bareGrant], env: { ...env, ...bare } },
       { name: 'shell-token', argv: [node, bin, 'shell-token', '--config', stale], env, before: () => writeFileSync(token('stale'), `${expiredJwt()}\n`, { mode: 0o600 }) },
     ];
@@ -114,6 +114,6 @@ export async function benchStartup(): Promise<boolean> {
   } finally {
     await issuer.close();
     rmSync(dir, { recursive: true, force: true });
-    rmSync(runtimeDir, { recursive: true, force: true });
+    rmSync(xdgRuntimeDir, { recursive: true, force: true });
   }
 }
