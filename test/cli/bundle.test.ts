@@ -43,7 +43,7 @@ describe('CLI bundle', () => {
     assert.deepEqual(loaded(['discover'], { BEARER_TOKEN_FILE: token }).files, ['tokenenv.cjs']);
   });
 
-  it('inspect and status load two and three files, and neither other commands, nor jose, nor HTTP, nor fetch', () => {
+  it('inspect and status load two and three files, and neither other commands, nor jose, nor HTTP, nor fetch, nor node:os', () => {
     const token = box.write('t', `${fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600 })}\n`);
     const config = box.write('config.ini', `[account f]\ntype = file\npath = ${token}\n\n[token t]\naccount = f\ntoken_path = ${token}\n`);
     const env = { BEARER_TOKEN_FILE: token, HOME: box.dir, XDG_RUNTIME_DIR: box.xdg };
@@ -59,6 +59,7 @@ describe('CLI bundle', () => {
       assert.deepEqual(others, [], `${args[0]} loaded other commands`);
       assert.ok(!held.includes('jose'), `${args[0]} loaded jose`);
       assert.ok(!/NativeModule (https?|tls)\b|undici|chokidar|execa/.test(modules), `${args[0]} loaded HTTP, fetch, chokidar or execa`);
+      assert.ok(!/NativeModule os\b/.test(modules), `${args[0]} loaded node:os (0.2 ms)`);
     }
   });
 
