@@ -123,8 +123,8 @@ for (let merged = true; merged;) {
   }
 }
 // A chunk joins a chunk that all of its lazy targets load anyway (the smallest one whose set of
-// targets holds theirs) when the file load this saves each of its targets (~0.12 ms) outweighs
-// what its code costs each of the host's other targets (~0.012 ms per KB, read and deserialised).
+// targets holds theirs) when the file load this saves each command that loads it (~0.12 ms)
+// outweighs what its code costs the host's other commands (~0.012 ms per KB, read and deserialised).
 // The merge that gains most goes first, until none gains: freshness, the refresh core and the
 // watcher's pid file join the config's chunk, and `status` loads three files instead of six
 // (0.3 ms less), `refresh` eight instead of twelve (0.5 ms). The merged chunk may load only what its
@@ -132,13 +132,25 @@ for (let merged = true; merged;) {
 const FILE_MS = 0.12;
 const KB_MS = 0.012;
 const probeOutput = Object.values(probe.metafile.outputs)[0];
-const kilobytes = (modules) => modules.reduce((sum, m) => sum + (probeOutput.inputs[m]?.bytesInOutput ?? 0), 0) / 1024;
+// The probe leaves the bundled packages out: their sizes come from a build of each alone.
+const packageBuild = await build({ ...common, entryPoints: Object.fromEntries([...bundled].map((p) => [p, p])), write: false, metafile: true, outdir: resolve(root, 'dist/.packages') });
+const packageBytes = new Map(Object.entries(packageBuild.metafile.outputs).map(([file, output]) => [file.replace(/^.*\/|\.js$/g, ''), output.bytes]));
+const kilobytes = (modules) => modules.reduce((sum, m) => sum + (probeOutput.inputs[m]?.bytesInOutput ?? packageBytes.get(m)), 0) / 1024;
 // A file with an import() of an ES-only package goes through require, without a code cache (see
 // bin/tokenenv.cjs): such modules stay apart from the others.
 const importsPackage = (m) => (probe.metafile.inputs[m]?.imports ?? []).some((i) => i.kind === 'dynamic-import' && i.external && !i.path.startsWith('node:') && !bundled.has(i.path));
 const uncached = (modules) => modules.some(importsPackage);
 const targetsOf = (key) => new Set(key.split('|'));
 const holds = (outer, inner) => [...inner].every((t) => outer.has(t));
+// Who pays for a chunk: the commands that may load it, through any chain of imports (a source or
+// the atomic writer, lazy targets of their own, only ever load after the command's config).
+const commands = [...graph.get('lib/cli/commands/index.ts').lazy, 'lib/cli/commands/discover.ts'];
+const reachOf = new Map(commands.map((command) => {
+  const seen = new Set([command]);
+  for (const node of seen) for (const next of [...(graph.get(node)?.static ?? []), ...(graph.get(node)?.lazy ?? [])]) seen.add(next);
+  return [command, seen];
+}));
+const commandsOf = (key) => commands.filter((command) => [...targetsOf(key)].some((t) => reachOf.get(command).has(t))).length;
 function bestMerge() {
   const keyOf = new Map([...byKey].flatMap(([key, modules]) => modules.map((m) => [m, key])));
   let best;
@@ -150,7 +162,7 @@ function bestMerge() {
       .filter((k) => modules.every((m) => [...graph.get(m).static].every((n) => mayLoad(k, n))))
       .sort((a, b) => targetsOf(a).size - targetsOf(b).size)[0];
     if (!host) continue;
-    const gain = own.size * FILE_MS - (targetsOf(host).size - own.size) * kilobytes(modules) * KB_MS;
+    const gain = commandsOf(key) * FILE_MS - (commandsOf(host) - commandsOf(key)) * kilobytes(modules) * KB_MS;
     if (gain > 0 && gain > (best?.gain ?? 0)) best = { key, host, gain };
   }
   return best;
