@@ -124,11 +124,12 @@ for (let merged = true; merged;) {
 }
 // A chunk joins a chunk that all of its lazy targets load anyway (the smallest one whose set of
 // targets holds theirs) when the file load this saves each command that loads it (~0.12 ms)
-// outweighs what its code costs the host's other commands (~0.012 ms per KB, read and deserialised).
-// The merge that gains most goes first, until none gains: freshness, the refresh core and the
-// watcher's pid file join the config's chunk, and `status` loads three files instead of six
-// (0.3 ms less), `refresh` eight instead of twelve (0.5 ms). The merged chunk may load only what its
-// host may (the main bundle or chunks of larger sets), so that no two chunks load each other.
+// outweighs what its code costs the host's other commands (~0.012 ms per KB, read and
+// deserialised). The merge that gains most goes first, until none gains: the trust checks,
+// freshness, the refresh core, the atomic writer and the watcher's pid file join the config's
+// chunk, and `status` loads three files instead of six, `refresh` seven instead of twelve. The
+// merged chunk may load only what its host may (the main bundle or chunks of larger sets), so that
+// no two chunks load each other.
 const FILE_MS = 0.12;
 const KB_MS = 0.012;
 const probeOutput = Object.values(probe.metafile.outputs)[0];
