@@ -89,9 +89,10 @@ for (const [file, input] of Object.entries(probe.metafile.inputs)) {
 }
 for (const name of bundled) if (!graph.has(name)) graph.set(name, { static: new Set(), lazy: new Set() });
 
-function closure(start) {
+/** What `start` imports, directly or not: through static imports, or through `kinds` of edges. */
+function closure(start, kinds = ['static']) {
   const seen = new Set([start]);
-  for (const node of seen) for (const next of graph.get(node)?.static ?? []) seen.add(next);
+  for (const node of seen) for (const kind of kinds) for (const next of graph.get(node)?.[kind] ?? []) seen.add(next);
   return seen;
 }
 
@@ -146,11 +147,7 @@ const holds = (outer, inner) => [...inner].every((t) => outer.has(t));
 // Who pays for a chunk: the commands that may load it, through any chain of imports (a source or
 // the atomic writer, lazy targets of their own, only ever load after the command's config).
 const commands = [...graph.get('lib/cli/commands/index.ts').lazy, 'lib/cli/commands/discover.ts'];
-const reachOf = new Map(commands.map((command) => {
-  const seen = new Set([command]);
-  for (const node of seen) for (const next of [...(graph.get(node)?.static ?? []), ...(graph.get(node)?.lazy ?? [])]) seen.add(next);
-  return [command, seen];
-}));
+const reachOf = new Map(commands.map((command) => [command, closure(command, ['static', 'lazy'])]));
 const commandsOf = (key) => commands.filter((command) => [...targetsOf(key)].some((t) => reachOf.get(command).has(t))).length;
 function bestMerge() {
   const keyOf = new Map([...byKey].flatMap(([key, modules]) => modules.map((m) => [m, key])));
@@ -164,7 +161,7 @@ function bestMerge() {
       .sort((a, b) => targetsOf(a).size - targetsOf(b).size)[0];
     if (!host) continue;
     const gain = commandsOf(key) * FILE_MS - (commandsOf(host) - commandsOf(key)) * kilobytes(modules) * KB_MS;
-    if (gain > 0 && gain > (best?.gain ?? 0)) best = { key, host, gain };
+    if (gain > (best?.gain ?? 0)) best = { key, host, gain };
   }
   return best;
 }
