@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WATCHER_NODE_FLAGS } from '../lib/cli/commands/systemd.js';
 import { issuerAccount, type BenchIssuer } from './issuer.js';
 import { QUICK, sleep } from './measure.js';
 
@@ -54,8 +55,9 @@ export function issuerLab(dir: string, count: number, issuer: BenchIssuer, minLi
   return lab(dir, count, issuerAccount(issuer, dir), ['scope = storage.read:/', ...(minLifetime === undefined ? [] : [`min_lifetime = ${minLifetime}`])]);
 }
 
-export function startWatcher(l: WatchLab): ChildProcess {
-  return spawn(process.execPath, [bin, 'watch', '--config', l.config], {
+/** `tokenenv watch` as its systemd unit starts it (`tokenenv systemd`), or as typed in a shell. */
+export function startWatcher(l: WatchLab, asUnit = true): ChildProcess {
+  return spawn(process.execPath, [...(asUnit ? WATCHER_NODE_FLAGS : []), bin, 'watch', '--config', l.config], {
     env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: l.dir, HOME: l.dir }, stdio: 'ignore',
   });
 }

@@ -137,10 +137,23 @@ describe('exec, status, systemd, demo', function () {
       const run = await tokenenv(['systemd', '--install', '--dir', units, '--config', box.path('config.ini')]);
       assert.equal(run.status, 0, run.stderr);
       const unit = readFileSync(`${units}/tokenenv-watch.service`, 'utf8');
-      assert.match(unit, /^ExecStart=\S+node \S+tokenenv\.cjs watch --config \S+config\.ini$/m);
+      assert.match(unit, /^ExecStart=\S+node --single-threaded \S+tokenenv\.cjs watch --config \S+config\.ini$/m);
       assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
       const result = verify(`${units}/tokenenv-watch.service`);
       assert.equal(result.status, 0, result.stderr);
+    });
+
+    it("the watcher runs as its unit's ExecStart starts it (Node without V8's worker threads)", async () => {
+      configure();
+      const unit = (await tokenenv(['systemd', '--config', box.path('config.ini')])).stdout;
+      const [node, ...argv] = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(' ');
+      const cli = argv.findIndex((arg) => arg.endsWith('tokenenv.cjs'));
+      assert.equal(node, process.execPath);
+      assert.deepEqual(argv.slice(0, cli), ['--single-threaded']);
+      assert.deepEqual(argv.slice(cli + 1), ['watch', '--config', box.path('config.ini')]);
+      running = startTokenenv(argv.slice(cli + 1), env, argv.slice(0, cli));
+      await waitFor(() => existsSync(tokenPath()), 10_000, 'the unit\'s watcher to write the token');
+      assert.equal(mint.calls, 1);
     });
 
     it('writes a refresh service and timer that pass systemd-analyze verify', async () => {

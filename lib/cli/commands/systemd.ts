@@ -20,10 +20,21 @@ function execArg(arg: string): string {
   return /[\s"'\\]/.test(escaped) ? `"${escaped.replace(/(["\\])/g, '\\$1')}"` : escaped;
 }
 
-function execLine(args: string[]): string {
+function execLine(args: string[], nodeFlags: readonly string[] = []): string {
   const cli = realpathSync(process.argv[1] ?? 'tokenenv');
-  return [process.execPath, cli, ...args].map(execArg).join(' ');
+  return [process.execPath, ...nodeFlags, cli, ...args].map(execArg).join(' ');
 }
+
+/**
+ * Node's flags for the watcher's unit. `--single-threaded` keeps V8's compilations and collections
+ * on the main thread: on worker threads they leave 2.5-4.5 MB behind in glibc's per-thread malloc
+ * arenas, a different amount at every start. Without them a watcher is ~4 MB smaller and its
+ * memory grows with its tokens only (500 client-credentials tokens, settled: 53.5-54.1 MB in 4
+ * starts instead of 55.7-58.4 MB in 15), and a watcher that waits between refreshes has the main
+ * thread to spare. V8
+ * takes the flag only as Node starts, so `tokenenv watch` typed in a shell runs without it.
+ */
+export const WATCHER_NODE_FLAGS: readonly string[] = ['--single-threaded'];
 
 // Sources talk to issuers: start once the network is up.
 function serviceHeader(description: string): string {
@@ -38,7 +49,7 @@ export function watchService(config: string): string {
   return `${serviceHeader(`keep WLCG bearer tokens fresh (${config})`)}
 [Service]
 Type=simple
-ExecStart=${execLine(['watch', '--config', config])}
+ExecStart=${execLine(['watch', '--config', config], WATCHER_NODE_FLAGS)}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=10s
