@@ -1,7 +1,8 @@
 // Issue 13's linearity figures: a watcher of N client-credentials tokens (real grants at the demo
-// issuer), started as its systemd unit starts it (`WATCHER_NODE_FLAGS`), at two sizes: first-pass time and CPU per token, settled resident memory per token, and
-// steady-state CPU per refresh over the second whole refresh cycle, which must stay within 1.3x of each
-// other across sizes and within 1.5x of the first pass.
+// issuer), started as its systemd unit starts it (`WATCHER_PROCESS`), at two sizes: first-pass
+// time and CPU per token, settled resident memory per token, and steady-state CPU per refresh over
+// the second whole refresh cycle, which must stay within 1.3x of each other across sizes and within
+// 1.5x of the first pass.
 // "Per token" is the cost of one more token at that size, without what a watcher pays once: Node's
 // start, its modules, and the JIT, which compiles the first pass's code over its first few hundred
 // refreshes and the steady state's (replacing files, file events, timers) over the first few

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WATCHER_NODE_FLAGS } from '../lib/cli/commands/systemd.js';
+import { WATCHER_PROCESS } from '../lib/cli/commands/systemd.js';
 import { issuerAccount, type BenchIssuer } from './issuer.js';
 import { QUICK, sleep } from './measure.js';
 
@@ -57,8 +57,8 @@ export function issuerLab(dir: string, count: number, issuer: BenchIssuer, minLi
 
 /** `tokenenv watch` as its systemd unit starts it (`tokenenv systemd`), or as typed in a shell. */
 export function startWatcher(l: WatchLab, asUnit = true): ChildProcess {
-  return spawn(process.execPath, [...(asUnit ? WATCHER_NODE_FLAGS : []), bin, 'watch', '--config', l.config], {
-    env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: l.dir, HOME: l.dir }, stdio: 'ignore',
+  return spawn(process.execPath, [...(asUnit ? WATCHER_PROCESS.nodeFlags : []), bin, 'watch', '--config', l.config], {
+    env: { ...(asUnit ? WATCHER_PROCESS.environment : {}), PATH: process.env.PATH, XDG_RUNTIME_DIR: l.dir, HOME: l.dir }, stdio: 'ignore',
   });
 }
 

@@ -143,7 +143,7 @@ describe('exec, status, systemd, demo', function () {
       assert.equal(result.status, 0, result.stderr);
     });
 
-    it("the watcher runs as its unit's ExecStart starts it (Node without V8's worker threads)", async () => {
+    it("the watcher runs as its unit starts it: Node without V8's worker threads, glibc's malloc thresholds fixed", async () => {
       configure();
       const unit = (await tokenenv(['systemd', '--config', box.path('config.ini')])).stdout;
       const [node, ...argv] = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(' ');
@@ -151,7 +151,9 @@ describe('exec, status, systemd, demo', function () {
       assert.equal(node, process.execPath);
       assert.deepEqual(argv.slice(0, cli), ['--single-threaded']);
       assert.deepEqual(argv.slice(cli + 1), ['watch', '--config', box.path('config.ini')]);
-      running = startTokenenv(argv.slice(cli + 1), env, argv.slice(0, cli));
+      const environment = Object.fromEntries(/^Environment=(.*)$/m.exec(unit)![1]!.split(' ').map((pair) => pair.split('=')));
+      assert.deepEqual(environment, { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' });
+      running = startTokenenv(argv.slice(cli + 1), { ...env, ...environment }, argv.slice(0, cli));
       await waitFor(() => existsSync(tokenPath()), 10_000, 'the unit\'s watcher to write the token');
       assert.equal(mint.calls, 1);
     });
