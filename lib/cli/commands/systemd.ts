@@ -35,10 +35,10 @@ function execLine(args: string[], nodeFlags: readonly string[] = []): string {
  *   zones of up to 520 KB, and then keeps up to twice that much freed memory at the top of its
  *   heap: up to 1 MB more or less from one start to the next. Setting the thresholds (to glibc's
  *   own defaults, 128 KiB) turns that adjustment off (mallopt(3)); other C libraries ignore them.
- * Together: 500 client-credentials tokens settle at 53.4 MB in every start instead of 55.7-58.4
- * MB, and memory grows with V8's heap: 2.0 KB per token from 500 to 1,000 tokens, 1.9 KB from
- * 10,000 to 20,000. Both work only from Node's start, so `tokenenv watch` typed in a shell runs
- * without them.
+ * Together: 500 client-credentials tokens settle at 53.4-53.6 MB in every start instead of
+ * 55.7-58.4 MB, and memory grows with V8's heap: 2.2 KB per token from 500 to 1,000 tokens, 2.3
+ * KB from 10,000 to 20,000 (npm run bench). Both work only from Node's start, so `tokenenv watch`
+ * typed in a shell runs without them.
  */
 export const WATCHER_PROCESS = {
   nodeFlags: ['--single-threaded'],
