@@ -74,7 +74,8 @@ See also: tokenenv status, tokenenv systemd.`,
 
 // V8 is tuned for short scripts; a watcher runs for weeks and does the same refresh again and
 // again. The flags below are read whenever V8 grows the heap or re-arms a function's budget, so
-// setting them at run time applies from then on.
+// setting them at run time applies from then on. Settings that work only from Node's start are
+// in the watcher's systemd unit (WATCHER_PROCESS in systemd.ts).
 
 /**
  * The young generation would grow to its 32 MB maximum during the first pass and never be given
